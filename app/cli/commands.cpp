@@ -1,0 +1,37 @@
+// The table of folio-cli subcommands. Add a row here when adding cli/cmd_<name>.cpp.
+#include "app/cli/command.h"
+
+#include <QTextStream>
+
+namespace folio::cli {
+
+int runDevices(const QStringList &args);
+
+const std::vector<Command> &commands()
+{
+    static const std::vector<Command> table = {
+        {"devices", "List the compute devices the engine can use (CPU, CUDA GPUs)", runDevices},
+    };
+    return table;
+}
+
+int parseOrExit(QCommandLineParser &parser, const QStringList &args, const char *commandName)
+{
+    parser.addHelpOption();
+    if (!parser.parse(args)) {
+        printError(commandName, parser.errorText());
+        return ExitUsage;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        QTextStream(stdout) << parser.helpText();
+        return ExitOk;
+    }
+    return -1;
+}
+
+void printError(const char *commandName, const QString &message)
+{
+    QTextStream(stderr) << "folio-cli " << commandName << ": " << message << Qt::endl;
+}
+
+} // namespace folio::cli

@@ -1,0 +1,3 @@
+#include "ingest/logging.h"
+
+Q_LOGGING_CATEGORY(lcIngest, "folio.ingest")

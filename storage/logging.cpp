@@ -1,0 +1,3 @@
+#include "storage/logging.h"
+
+Q_LOGGING_CATEGORY(lcStorage, "folio.storage")
