@@ -267,7 +267,7 @@ Result<ModelConfig> parse_config(std::string_view json_text)
     c.index_head_dim = i32("index_head_dim", 1);
     c.index_topk = i32("index_topk", 1);
     c.n_routed_experts = i32("n_routed_experts", 1);
-    c.n_shared_experts = i32("n_shared_experts", 0);
+    c.n_shared_experts = i32("n_shared_experts", 1);
     c.n_activated_experts = i32("num_experts_per_tok", 1);
     c.moe_inter_dim = i32("moe_intermediate_size", 1);
     c.n_hash_layers = static_cast<int>(r.integer("num_hash_layers", 0, kIntMax, false, 0));

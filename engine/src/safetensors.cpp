@@ -364,6 +364,12 @@ Result<std::shared_ptr<const Checkpoint>> Checkpoint::open_shards(const std::str
         sorted_shard.push_back(shard_of[i]);
     }
     ck->m_tensors = std::move(sorted);
+    // weight_map as a hash table: json::Value::find is linear and the release lists 69k names.
+    std::unordered_map<std::string_view, std::string_view> index_map;
+    if (map) {
+        for (const auto &[name, f] : map->as_object())
+            index_map.emplace(name, f.as_string());
+    }
     for (size_t i = 0; i < ck->m_tensors.size(); ++i) {
         const TensorView &t = ck->m_tensors[i];
         if (i > 0 && ck->m_tensors[i - 1].name == t.name)
@@ -371,13 +377,13 @@ Result<std::shared_ptr<const Checkpoint>> Checkpoint::open_shards(const std::str
                                  + sorted_shard[i - 1] + " and " + sorted_shard[i] + ")");
         ck->m_index.emplace(std::string_view(t.name), i);
         if (map) {
-            const json::Value *f = map->find(t.name);
-            if (!f)
+            auto f = index_map.find(t.name);
+            if (f == index_map.end())
                 return Status::error(dir + ": tensor " + t.name + " in " + sorted_shard[i]
                                      + " is not listed in model.safetensors.index.json");
-            if (f->as_string() != sorted_shard[i])
+            if (f->second != sorted_shard[i])
                 return Status::error(dir + ": model.safetensors.index.json puts " + t.name + " in "
-                                     + f->as_string() + " but it is in " + sorted_shard[i]);
+                                     + std::string(f->second) + " but it is in " + sorted_shard[i]);
         }
     }
     if (map) {

@@ -38,6 +38,13 @@ struct ParameterCounts
     std::int64_t main = 0, mtp = 0, active_per_token = 0;
 };
 ParameterCounts count_parameters(const ModelConfig &cfg);
+// The same counts from an actual tensor directory (e.g. a Checkpoint's, converted with
+// directory_of): what a loaded model really holds. Equals count_parameters(cfg) for a checkpoint
+// that passes validate_checkpoint. tid2eid (an integer lookup table) and the E8M0 ".scale" tensors
+// are not parameters.
+ParameterCounts count_parameters(const std::vector<TensorSpec> &tensors, const ModelConfig &cfg);
+// A Checkpoint's tensor directory as TensorSpecs (sorted by name).
+std::vector<TensorSpec> directory_of(const Checkpoint &ckpt);
 
 // KV-cache bytes per token of context in the lossless compact layout (spec §4.1): per compressed
 // entry (head_dim - rope) FP8 bytes + one E8M0 per 64 + rope BF16; per indexer key index_head_dim/2
