@@ -6,11 +6,15 @@
 namespace folio::cli {
 
 int runDevices(const QStringList &args);
+int runIngest(const QStringList &args);
+int runPack(const QStringList &args);
 
 const std::vector<Command> &commands()
 {
     static const std::vector<Command> table = {
         {"devices", "List the compute devices the engine can use (CPU, CUDA GPUs)", runDevices},
+        {"ingest", "Read a repository, PDFs or files; list included/skipped, tokens", runIngest},
+        {"pack", "Render sources into the packed context with its span map (--out FILE)", runPack},
     };
     return table;
 }

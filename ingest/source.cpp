@@ -1,0 +1,79 @@
+// Helpers shared by every Source: result and kind names, content ids, display of byte paths.
+#include "ingest/source.h"
+
+#include "ingest/text_decode.h"
+
+#include <QCryptographicHash>
+
+namespace folio::ingest {
+
+QString openResultName(OpenResult r)
+{
+    switch (r) {
+    case OpenResult::Ok:
+        return QStringLiteral("ok");
+    case OpenResult::NotFound:
+        return QStringLiteral("not_found");
+    case OpenResult::NeedsPassword:
+        return QStringLiteral("needs_password");
+    case OpenResult::Damaged:
+        return QStringLiteral("damaged");
+    case OpenResult::Unsupported:
+        return QStringLiteral("unsupported");
+    case OpenResult::BadReference:
+        return QStringLiteral("bad_reference");
+    case OpenResult::Failed:
+        return QStringLiteral("failed");
+    case OpenResult::Cancelled:
+        return QStringLiteral("cancelled");
+    }
+    return QString();
+}
+
+QString itemKindName(ItemKind k)
+{
+    switch (k) {
+    case ItemKind::File:
+        return QStringLiteral("file");
+    case ItemKind::Symlink:
+        return QStringLiteral("symlink");
+    case ItemKind::PdfPage:
+        return QStringLiteral("pdf_page");
+    }
+    return QString();
+}
+
+QByteArray blobIdOf(QByteArrayView bytes)
+{
+    QCryptographicHash h(QCryptographicHash::Sha1);
+    h.addData(QByteArray("blob ") + QByteArray::number(bytes.size()) + QByteArray(1, '\0'));
+    h.addData(bytes);
+    return h.result().toHex();
+}
+
+QString displayPath(QByteArrayView raw)
+{
+    if (isValidUtf8(raw))
+        return QString::fromUtf8(raw);
+    // Walk the bytes: keep each valid UTF-8 sequence, escape every other byte.
+    QString out;
+    qsizetype i = 0;
+    while (i < raw.size()) {
+        const auto c = static_cast<unsigned char>(raw[i]);
+        int len = c < 0x80                   ? 1
+                  : (c >= 0xC2 && c <= 0xDF) ? 2
+                  : (c >= 0xE0 && c <= 0xEF) ? 3
+                  : (c >= 0xF0 && c <= 0xF4) ? 4
+                                             : 0;
+        if (len > 0 && i + len <= raw.size() && isValidUtf8(raw.sliced(i, len))) {
+            out += QString::fromUtf8(raw.sliced(i, len));
+            i += len;
+        } else {
+            out += QStringLiteral("\\x%1").arg(c, 2, 16, QLatin1Char('0'));
+            ++i;
+        }
+    }
+    return out;
+}
+
+} // namespace folio::ingest
