@@ -1,0 +1,85 @@
+// SnapshotStore: the KV snapshots of folio.db — writing (through SnapshotWriter), restoring with
+// verification (through SnapshotReader), prefix lookup for branching, listing, eviction and
+// clean-up. A snapshot is keyed by (model fingerprint, engine state-format version, hash of the
+// exact prefix token ids); see docs/storage.md for when the app takes them.
+//
+// Prefix reuse: the app asks for "the longest stored snapshot whose prefix is a prefix of these
+// tokens, for this model", either with the token ids (the store hashes the prefixes of the stored
+// lengths itself) or with precomputed (length, hash) candidates.
+#pragma once
+
+#include "storage/snapshot_stream.h"
+#include "storage/status.h"
+#include "storage/types.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace folio::storage {
+
+class Database;
+
+// XXH3-128 of the token ids (int32, little-endian), 32 hex digits: SnapshotKey::prefixHash.
+QString prefixHash(std::span<const int32_t> tokens);
+
+struct PrefixCandidate
+{
+    qint64 tokenCount = 0;
+    QString prefixHash;
+};
+
+class SnapshotStore
+{
+public:
+    explicit SnapshotStore(Database &db)
+        : m_db(db)
+    {}
+
+    void setEvictionPolicy(const EvictionPolicy &policy) { m_policy = policy; }
+    const EvictionPolicy &evictionPolicy() const { return m_policy; }
+
+    // Starts a snapshot. `meta` gives the session, message, kind and key (key.tokenCount > 0);
+    // ids and sizes are filled in by commit().
+    Result<std::unique_ptr<SnapshotWriter>> beginWrite(const SnapshotInfo &meta,
+                                                       const SnapshotWriteOptions &options = {});
+    // Opens snapshot `id` for restoring into a session whose state must have key `expected`:
+    // Mismatch when fingerprint, state format, prefix hash or token count differ. Marks it used.
+    Result<std::unique_ptr<SnapshotReader>> openForRestore(qint64 id, const SnapshotKey &expected);
+    // Opens without a key check (export, verify).
+    Result<std::unique_ptr<SnapshotReader>> open(qint64 id);
+    // Reads the whole payload and checks every chunk and the total checksum.
+    Status verify(qint64 id);
+
+    Result<SnapshotInfo> get(qint64 id);
+    // All snapshots (sessionId 0) or those of one session, newest first.
+    Result<std::vector<SnapshotInfo>> list(qint64 sessionId = 0);
+    Result<qint64> totalStoredBytes();
+
+    // The longest snapshot for this model and state format among `candidates`.
+    Result<std::optional<SnapshotInfo>> findLongestPrefix(const QString &modelFingerprint,
+                                                          quint32 stateFormat,
+                                                          std::vector<PrefixCandidate> candidates);
+    // The same, given the token ids of the context the caller is about to run.
+    Result<std::optional<SnapshotInfo>> findLongestPrefix(const QString &modelFingerprint,
+                                                          quint32 stateFormat,
+                                                          std::span<const int32_t> tokens);
+
+    Status remove(qint64 id);
+    // Applies `policy` (by default the store's), never removing `keepId`. Returns how many went.
+    Result<int> evict(const EvictionPolicy &policy, qint64 keepId = 0);
+    Result<int> evict() { return evict(m_policy); }
+    // Removes payload files no committed row refers to (crashed writers, deleted sessions).
+    Result<int> collectGarbage();
+
+private:
+    Result<std::unique_ptr<SnapshotReader>> openReader(qint64 id);
+    Result<std::vector<SnapshotInfo>> query(const char *where, qint64 arg);
+
+    Database &m_db;
+    EvictionPolicy m_policy;
+};
+
+} // namespace folio::storage
