@@ -15,6 +15,7 @@
 #include <QFileInfo>
 #include <QRegularExpression>
 #include <QStandardPaths>
+#include <QUrl>
 
 #include <algorithm>
 #include <set>
@@ -254,6 +255,11 @@ OpenStatus GitSource::Impl::openOrClone()
                                            QStringLiteral("fetching %1: %2")
                                                .arg(options.location, c.message));
         } else {
+            if (options.location.startsWith(QStringLiteral("file://"))
+                && !QFileInfo::exists(QUrl(options.location).toLocalFile()))
+                return OpenStatus::failure(OpenResult::NotFound,
+                                           QStringLiteral("cloning %1: no such repository")
+                                               .arg(options.location));
             QDir().mkpath(cache);
             git_clone_options opts = GIT_CLONE_OPTIONS_INIT;
             opts.bare = 1; // blobs are read from the object database; no checkout needed
