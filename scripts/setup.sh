@@ -68,6 +68,8 @@ echo "V4 tokenizer.json: $tokjson"
 [ "$build" = 1 ] || { step "Done (configure and build skipped)"; exit 0; }
 
 # --- 3./4. Configure and build -------------------------------------------------------------------
+# ccache keys on relative paths, so a clone in another folder (CI) reuses the cache of this one.
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=true
 step "Configuring (preset $preset)"
 cmake --preset "$preset" || die "cmake --preset $preset"
 step "Building (preset $preset)"

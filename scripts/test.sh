@@ -10,6 +10,7 @@ dir=build
 if [ $# -gt 0 ] && [ -d "$1" ]; then dir=$1; shift; fi
 [ -f "$dir/CTestTestfile.cmake" ] || { echo "test.sh: no build in $dir — run scripts/setup.sh first" >&2; exit 1; }
 # Rebuild first so the tests never run against stale binaries.
+export CCACHE_BASEDIR="$(pwd)" CCACHE_NOHASHDIR=true
 cmake --build "$dir"
 export QT_QPA_PLATFORM=offscreen
 labels=(-L main)
