@@ -241,12 +241,9 @@ std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_special) c
 
 std::optional<int32_t> Tokenizer::token_id(std::string_view token) const
 {
-    const std::string key(token);
-    if (auto it = m_data->added_ids.find(key); it != m_data->added_ids.end())
-        return it->second;
-    if (auto it = m_data->vocab.find(key); it != m_data->vocab.end())
-        return it->second;
-    return std::nullopt;
+    if (std::optional<int32_t> id = m_data->added_ids.find(token))
+        return id;
+    return m_data->vocab.find(token);
 }
 
 Result<int32_t> Tokenizer::special_id(std::string_view token) const

@@ -4,6 +4,7 @@
 
 #include "folio/tokenizer.h"
 #include "tokenizer/bpe.h"
+#include "tokenizer/string_map.h"
 
 #include <array>
 #include <cstdint>
@@ -54,12 +55,12 @@ struct Data
     std::string origin;
     // BPE model.
     tok::MergeTable merges;
-    std::array<int32_t, 256> byte_ids{};            // byte → id of its single-byte token
-    std::unordered_map<std::string, int32_t> vocab; // byte-level spelling → id
+    std::array<int32_t, 256> byte_ids{}; // byte → id of its single-byte token
+    tok::StringMap vocab;                // byte-level spelling → id
     // Added tokens, matched in two passes like the reference: first those with normalized=false
     // on the raw text, then those with normalized=true on the remaining gaps.
     std::vector<tok::AddedToken> added;
-    std::unordered_map<std::string, int32_t> added_ids;
+    tok::StringMap added_ids;
     tok::AddedTrie raw_trie, normalized_trie;
     // Decoding: the bytes of every id, concatenated; id i spans [offsets[i], offsets[i+1]).
     std::string token_text;

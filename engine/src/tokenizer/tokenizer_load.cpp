@@ -60,7 +60,7 @@ std::array<char32_t, 256> byte_to_char()
 // Bytes of a token string for decoding, as the reference's ByteLevel decoder does it: if every
 // character belongs to the byte alphabet, the bytes they stand for; otherwise the string's own
 // UTF-8 (added tokens such as "<｜User｜>").
-std::string token_bytes_of(const std::string &token, const std::unordered_map<char32_t, int> &rev)
+std::string token_bytes_of(std::string_view token, const std::array<int16_t, 512> &rev)
 {
     std::string bytes;
     const auto *p = reinterpret_cast<const unsigned char *>(token.data());
@@ -68,13 +68,12 @@ std::string token_bytes_of(const std::string &token, const std::unordered_map<ch
     while (i < token.size()) {
         size_t bad = 0;
         if (tok::utf8_valid_len(token, i, &bad) == 0)
-            return token;
+            return std::string(token);
         size_t len;
         const char32_t cp = tok::utf8_decode(p + i, &len);
-        auto it = rev.find(cp);
-        if (it == rev.end())
-            return token;
-        bytes.push_back(char(it->second));
+        if (cp >= rev.size() || rev[cp] < 0)
+            return std::string(token);
+        bytes.push_back(char(rev[cp]));
         i += len;
     }
     return bytes;
@@ -233,29 +232,30 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::load_from_json(std::string_v
     if (!vocab || !vocab->is_object())
         return field_error(origin, "model.vocab", "missing or not an object");
     int64_t max_id = -1;
-    data->vocab.reserve(vocab->as_object().size() * 2);
+    data->vocab.reserve(vocab->as_object().size());
     for (const auto &[token, idv] : vocab->as_object()) {
         if (!idv.is_int() || idv.as_int() < 0 || idv.as_int() > INT32_MAX / 2)
             return field_error(origin, "model.vocab[\"" + token + "\"]",
                                "id is not a valid integer");
-        data->vocab[token] = int32_t(idv.as_int());
+        data->vocab.insert(token, int32_t(idv.as_int()));
         max_id = std::max<int64_t>(max_id, idv.as_int());
     }
     const std::array<char32_t, 256> alphabet = byte_to_char();
-    std::unordered_map<char32_t, int> char_to_byte;
+    std::array<int16_t, 512> char_to_byte; // the alphabet's characters are all below U+0200
+    char_to_byte.fill(-1);
     for (int b = 0; b < 256; ++b) {
-        char_to_byte[alphabet[size_t(b)]] = b;
+        char_to_byte[alphabet[size_t(b)]] = int16_t(b);
         std::string spelled;
         tok::utf8_append(spelled, alphabet[size_t(b)]);
-        auto it = data->vocab.find(spelled);
-        if (it == data->vocab.end()) {
+        std::optional<int32_t> id = data->vocab.find(spelled);
+        if (!id) {
             char hex[8];
             std::snprintf(hex, sizeof hex, "0x%02X", b);
             return field_error(origin, "model.vocab",
                                std::string("no token for byte ") + hex
                                    + " (not a byte-level vocabulary)");
         }
-        data->byte_ids[size_t(b)] = it->second;
+        data->byte_ids[size_t(b)] = *id;
     }
 
     // Merges: rank = position in the list.
@@ -265,20 +265,20 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::load_from_json(std::string_v
     data->merges.reserve(merges->as_array().size());
     std::string joined;
     for (size_t i = 0; i < merges->as_array().size(); ++i) {
-        const std::string at = "model.merges[" + std::to_string(i) + "]";
+        auto at = [i] { return "model.merges[" + std::to_string(i) + "]"; };
         std::string_view a, b;
         if (!merge_parts(merges->as_array()[i], &a, &b))
-            return field_error(origin, at, "expected \"a b\" or [\"a\", \"b\"]");
-        auto ia = data->vocab.find(std::string(a));
-        auto ib = data->vocab.find(std::string(b));
+            return field_error(origin, at(), "expected \"a b\" or [\"a\", \"b\"]");
+        const std::optional<int32_t> ia = data->vocab.find(a);
+        const std::optional<int32_t> ib = data->vocab.find(b);
         joined.assign(a);
         joined.append(b);
-        auto ij = data->vocab.find(joined);
-        if (ia == data->vocab.end() || ib == data->vocab.end() || ij == data->vocab.end())
-            return field_error(origin, at,
+        const std::optional<int32_t> ij = data->vocab.find(joined);
+        if (!ia || !ib || !ij)
+            return field_error(origin, at(),
                                "'" + std::string(a) + "' + '" + std::string(b)
                                    + "': a part or the merged token is not in the vocabulary");
-        data->merges.insert(ia->second, ib->second, uint32_t(i), ij->second);
+        data->merges.insert(*ia, *ib, uint32_t(i), *ij);
     }
 
     // Added tokens.
@@ -305,7 +305,7 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::load_from_json(std::string_v
                                   special && special->is_bool() && special->as_bool(),
                                   normalized && normalized->is_bool() && normalized->as_bool()};
             max_id = std::max<int64_t>(max_id, token.id);
-            data->added_ids[token.content] = token.id;
+            data->added_ids.insert(token.content, token.id);
             (token.normalized ? data->normalized_trie : data->raw_trie).add(token.content, token.id);
             data->added.push_back(std::move(token));
         }
@@ -314,21 +314,25 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::load_from_json(std::string_v
     // Decode table: added tokens take precedence over the vocabulary for the same id (the
     // reference looks ids up in the added vocabulary first).
     const size_t n = size_t(max_id + 1);
-    std::vector<const std::string *> spelling(n, nullptr);
+    std::vector<std::string_view> spelling(n);
+    std::vector<bool> spelled(n, false);
     data->special.assign(n, false);
     data->known.assign(n, false);
-    for (const auto &[token, id] : data->vocab)
-        spelling[size_t(id)] = &token;
+    for (size_t i = 0; i < data->vocab.size(); ++i) {
+        spelling[size_t(data->vocab.value(i))] = data->vocab.key(i);
+        spelled[size_t(data->vocab.value(i))] = true;
+    }
     for (const tok::AddedToken &t : data->added) {
-        spelling[size_t(t.id)] = &t.content;
+        spelling[size_t(t.id)] = t.content;
+        spelled[size_t(t.id)] = true;
         data->special[size_t(t.id)] = t.special;
     }
     data->offsets.resize(n + 1);
     for (size_t id = 0; id < n; ++id) {
         data->offsets[id] = uint32_t(data->token_text.size());
-        if (spelling[id]) {
+        if (spelled[id]) {
             data->known[id] = true;
-            data->token_text += token_bytes_of(*spelling[id], char_to_byte);
+            data->token_text += token_bytes_of(spelling[id], char_to_byte);
         }
     }
     data->offsets[n] = uint32_t(data->token_text.size());
