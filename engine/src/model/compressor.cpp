@@ -1,0 +1,90 @@
+// Compressor (see compressor.h).
+#include "model/compressor.h"
+
+#include "cpu/linear.h"
+#include "cpu/math.h"
+#include "cpu/ops.h"
+#include "quant.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace folio {
+
+CompressedEntries compressor_forward(const CompressorWeights &w, const RopeFreqs &rope,
+                                     int rope_dim, float norm_eps, const float *x, int n,
+                                     std::int64_t start, CompressorState &state, ThreadPool *pool)
+{
+    const int ratio = w.compress_ratio, c = w.head_dim;
+    const int coff = w.overlap ? 2 : 1, width = coff * c;
+    // kv, score: [n, coff*c] FP32 (wkv / wgate are FP32 linears on the FP32-upcast input).
+    std::vector<float> kv(std::size_t(n) * width), score(std::size_t(n) * width);
+    linear_f32(x, n, w.wkv, kv.data(), pool);
+    linear_f32(x, n, w.wgate, score.data(), pool);
+
+    CompressedEntries out;
+    const int blocks = w.rotate ? c / 32 : (c - rope_dim) / 64;
+    std::vector<float> pool_kv(c), slot_w(2 * ratio);
+    for (int i = 0; i < n; ++i) {
+        const std::int64_t p = start + i;
+        const int r = int(p % ratio);
+        const int slot = w.overlap ? ratio + r : r;
+        float *skv = state.kv.data() + std::size_t(slot) * width;
+        float *ssc = state.score.data() + std::size_t(slot) * width;
+        std::memcpy(skv, kv.data() + std::size_t(i) * width, sizeof(float) * width);
+        for (int j = 0; j < width; ++j) // score + ape[p % ratio] (FP32)
+            ssc[j] = score[std::size_t(i) * width + j] + w.ape[std::size_t(r) * width + j];
+        if ((p + 1) % ratio != 0)
+            continue;
+
+        // Pool per channel over the window's slots: overlap mode takes the A half (channels
+        // [0, c)) of the previous window's slots and the B half ([c, 2c)) of the current ones.
+        const int n_slots = w.overlap ? 2 * ratio : ratio;
+        for (int ch = 0; ch < c; ++ch) {
+            auto at = [&](const std::vector<float> &buf, int s) {
+                const int col = (w.overlap && s >= ratio) ? c + ch : ch;
+                return buf[std::size_t(s) * width + col];
+            };
+            float mx = at(state.score, 0);
+            for (int s = 1; s < n_slots; ++s)
+                mx = std::max(mx, at(state.score, s));
+            // softmax over the slots (FP32; exp(x - max), sum in slot order, then a division),
+            // then sum(kv * weight) in slot order.
+            float sum = 0.0f;
+            for (int s = 0; s < n_slots; ++s) {
+                slot_w[s] = exp_f32(at(state.score, s) - mx);
+                sum += slot_w[s];
+            }
+            float acc = 0.0f;
+            for (int s = 0; s < n_slots; ++s)
+                acc += at(state.kv, s) * (slot_w[s] / sum);
+            pool_kv[ch] = round_bf16(acc); // kv.to(bf16) before the norm
+        }
+        const std::size_t e = out.ids.size();
+        out.ids.push_back(p / ratio);
+        out.values.resize((e + 1) * c);
+        out.scales.resize((e + 1) * blocks);
+        float *v = out.values.data() + e * c;
+        rms_norm_bf16(pool_kv.data(), 1, c, w.norm.data(), norm_eps, v);
+        // RoPE at the window's first position m*w on the last rope_dim dims.
+        apply_rope(v + c - rope_dim, rope, p + 1 - ratio, false);
+        float *sc = out.scales.data() + e * blocks;
+        if (w.rotate) {
+            hadamard_bf16(v, c);
+            for (int b = 0; b < blocks; ++b)
+                sc[b] = fp4_simulate_block(v + 32 * b, 32);
+        } else {
+            for (int b = 0; b < blocks; ++b)
+                sc[b] = fp8_simulate_block(v + 64 * b, 64);
+        }
+        if (w.overlap) { // the current window becomes the previous one
+            std::memcpy(state.kv.data(), state.kv.data() + std::size_t(ratio) * width,
+                        sizeof(float) * std::size_t(ratio) * width);
+            std::memcpy(state.score.data(), state.score.data() + std::size_t(ratio) * width,
+                        sizeof(float) * std::size_t(ratio) * width);
+        }
+    }
+    return out;
+}
+
+} // namespace folio

@@ -1,0 +1,148 @@
+// mHC ops (see hyper_connections.h). All mixing is FP32 as in the reference; the collapsed input
+// and the new streams are rounded to BF16 where the reference's tensors are BF16.
+#include "model/hyper_connections.h"
+
+#include "cpu/linear.h"
+#include "cpu/math.h"
+#include "cpu/ops.h"
+#include "quant.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace folio {
+
+namespace {
+
+LinearWeight fn_linear(const HcWeights &w, int mix, int hc_dim)
+{
+    LinearWeight l;
+    l.kind = WeightKind::F32;
+    l.out = mix;
+    l.in = hc_dim;
+    l.data = reinterpret_cast<const std::uint8_t *>(w.fn.data());
+    return l;
+}
+
+// mixes [n, mix] = (x_flat @ fn^T) * rsqrt(mean(x_flat^2) + norm_eps), all FP32.
+void hc_mixes(const HcWeights &w, const ModelConfig &cfg, const float *x, int n, int mix,
+              float *mixes, ThreadPool *pool)
+{
+    const int hc_dim = cfg.hc_mult * cfg.dim;
+    linear_f32(x, n, fn_linear(w, mix, hc_dim), mixes, pool);
+    for (int i = 0; i < n; ++i) {
+        const float r = rsqrt_f32(mean_square_f32(x + std::size_t(i) * hc_dim, hc_dim)
+                                  + float(cfg.norm_eps));
+        for (int j = 0; j < mix; ++j)
+            mixes[std::size_t(i) * mix + j] *= r;
+    }
+}
+
+// y[d] = sum_j pre[j] * x[j][d] (FP32 products, summed in stream order), rounded to BF16.
+void collapse(const float *x, const float *pre, int hc, int dim, float *y)
+{
+    for (int d = 0; d < dim; ++d) {
+        float acc = pre[0] * x[d];
+        for (int j = 1; j < hc; ++j)
+            acc += pre[j] * x[std::size_t(j) * dim + d];
+        y[d] = round_bf16(acc);
+    }
+}
+
+} // namespace
+
+void hc_split_sinkhorn(const float *mixes, const float *hc_scale, const float *hc_base, int hc,
+                       int sinkhorn_iters, float eps, float *pre, float *post, float *comb)
+{
+    for (int j = 0; j < hc; ++j)
+        pre[j] = sigmoid_f32(mixes[j] * hc_scale[0] + hc_base[j]) + eps;
+    for (int j = 0; j < hc; ++j)
+        post[j] = 2.0f * sigmoid_f32(mixes[j + hc] * hc_scale[1] + hc_base[j + hc]);
+    for (int j = 0; j < hc; ++j)
+        for (int k = 0; k < hc; ++k)
+            comb[j * hc + k] = mixes[j * hc + k + 2 * hc] * hc_scale[2]
+                               + hc_base[j * hc + k + 2 * hc];
+    // comb = softmax(comb, rows) + eps
+    for (int j = 0; j < hc; ++j) {
+        float *row = comb + j * hc;
+        const float mx = *std::max_element(row, row + hc);
+        float sum = 0.0f;
+        for (int k = 0; k < hc; ++k) {
+            row[k] = exp_f32(row[k] - mx);
+            sum += row[k];
+        }
+        for (int k = 0; k < hc; ++k)
+            row[k] = row[k] / sum + eps;
+    }
+    auto normalize_cols = [&] {
+        for (int k = 0; k < hc; ++k) {
+            float sum = 0.0f;
+            for (int j = 0; j < hc; ++j)
+                sum += comb[j * hc + k];
+            for (int j = 0; j < hc; ++j)
+                comb[j * hc + k] = comb[j * hc + k] / (sum + eps);
+        }
+    };
+    normalize_cols();
+    for (int it = 1; it < sinkhorn_iters; ++it) {
+        for (int j = 0; j < hc; ++j) {
+            float sum = 0.0f;
+            for (int k = 0; k < hc; ++k)
+                sum += comb[j * hc + k];
+            for (int k = 0; k < hc; ++k)
+                comb[j * hc + k] = comb[j * hc + k] / (sum + eps);
+        }
+        normalize_cols();
+    }
+}
+
+void hc_pre(const HcWeights &w, const ModelConfig &cfg, const float *x, int n, float *y,
+            float *post, float *comb, ThreadPool *pool)
+{
+    const int hc = cfg.hc_mult, dim = cfg.dim, mix = (2 + hc) * hc;
+    std::vector<float> mixes(std::size_t(n) * mix); // [n, (2+hc)*hc]
+    hc_mixes(w, cfg, x, n, mix, mixes.data(), pool);
+    std::vector<float> pre(hc);
+    for (int i = 0; i < n; ++i) {
+        hc_split_sinkhorn(mixes.data() + std::size_t(i) * mix, w.scale.data(), w.base.data(), hc,
+                          cfg.hc_sinkhorn_iters, float(cfg.hc_eps), pre.data(),
+                          post + std::size_t(i) * hc, comb + std::size_t(i) * hc * hc);
+        collapse(x + std::size_t(i) * hc * dim, pre.data(), hc, dim, y + std::size_t(i) * dim);
+    }
+}
+
+void hc_post(const float *x, const float *residual, const float *post, const float *comb, int n,
+             int hc, int dim, float *out)
+{
+    for (int i = 0; i < n; ++i) {
+        const float *xi = x + std::size_t(i) * dim;
+        const float *ri = residual + std::size_t(i) * hc * dim;
+        const float *pi = post + std::size_t(i) * hc;
+        const float *ci = comb + std::size_t(i) * hc * hc;
+        float *oi = out + std::size_t(i) * hc * dim;
+        for (int k = 0; k < hc; ++k)
+            for (int d = 0; d < dim; ++d) {
+                float acc = ci[0 * hc + k] * ri[d];
+                for (int j = 1; j < hc; ++j)
+                    acc += ci[j * hc + k] * ri[std::size_t(j) * dim + d];
+                oi[std::size_t(k) * dim + d] = round_bf16(pi[k] * xi[d] + acc);
+            }
+    }
+}
+
+void hc_head(const HcWeights &w, const ModelConfig &cfg, const float *x, int n, float *y,
+             ThreadPool *pool)
+{
+    const int hc = cfg.hc_mult, dim = cfg.dim;
+    std::vector<float> mixes(std::size_t(n) * hc); // [n, hc]
+    hc_mixes(w, cfg, x, n, hc, mixes.data(), pool);
+    std::vector<float> pre(hc);
+    for (int i = 0; i < n; ++i) {
+        for (int j = 0; j < hc; ++j)
+            pre[j] = sigmoid_f32(mixes[std::size_t(i) * hc + j] * w.scale[0] + w.base[j])
+                     + float(cfg.hc_eps);
+        collapse(x + std::size_t(i) * hc * dim, pre.data(), hc, dim, y + std::size_t(i) * dim);
+    }
+}
+
+} // namespace folio

@@ -1,0 +1,120 @@
+// MoE sub-layer (see moe.h).
+#include "model/moe.h"
+
+#include "cpu/linear.h"
+#include "cpu/math.h"
+#include "cpu/ops.h"
+#include "quant.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+namespace folio {
+
+namespace {
+
+// One SwiGLU expert on m tokens: out [m, dim] BF16 = w2(bf16(weight * silu(min(w1 x, L)) *
+// clamp(w3 x, -L, L))). weights: [m] gate weights, or null for the shared expert.
+void expert_forward(const ExpertWeights &e, const ModelConfig &cfg, const float *x, int m,
+                    const float *weights, float *out, ThreadPool *pool)
+{
+    const int inter = cfg.moe_inter_dim;
+    std::vector<float> gate(std::size_t(m) * inter), up(std::size_t(m) * inter);
+    linear_bf16_out(x, m, e.w1, gate.data(), pool);
+    linear_bf16_out(x, m, e.w3, up.data(), pool);
+    const float limit = float(cfg.swiglu_limit);
+    for (int i = 0; i < m; ++i)
+        for (int j = 0; j < inter; ++j) {
+            const std::size_t k = std::size_t(i) * inter + j;
+            float g = gate[k], u = up[k];
+            if (limit > 0) {
+                u = std::clamp(u, -limit, limit);
+                g = std::min(g, limit);
+            }
+            float t = silu_f32(g) * u;
+            if (weights)
+                t = weights[i] * t;
+            gate[k] = round_bf16(t); // x.to(dtype) before w2
+        }
+    linear_bf16_out(gate.data(), m, e.w2, out, pool);
+}
+
+} // namespace
+
+void moe_route(const MoeWeights &w, const ModelConfig &cfg, bool hash, const float *logits,
+               std::int32_t token, int *ids, float *weights)
+{
+    const int E = cfg.n_routed_experts, k = cfg.n_activated_experts;
+    std::vector<float> scores(E), biased(E);
+    for (int e = 0; e < E; ++e) {
+        scores[e] = std::sqrt(softplus_f32(logits[e])); // sqrt(softplus) in FP32
+        biased[e] = w.bias.empty() ? scores[e] : scores[e] + w.bias[std::size_t(e)];
+    }
+    if (hash) {
+        for (int j = 0; j < k; ++j) {
+            std::int64_t v;
+            std::memcpy(&v, w.tid2eid + (std::size_t(token) * k + j) * 8, 8);
+            ids[j] = int(v);
+        }
+    } else {
+        std::vector<int> top;
+        topk_desc(biased.data(), E, k, top); // the bias only steers the selection
+        for (int j = 0; j < k; ++j)
+            ids[j] = top[std::size_t(j)];
+    }
+    float sum = 0.0f;
+    for (int j = 0; j < k; ++j)
+        sum += scores[std::size_t(ids[j])];
+    for (int j = 0; j < k; ++j)
+        weights[j] = scores[std::size_t(ids[j])] / sum * float(cfg.route_scale);
+}
+
+void moe_forward(const BlockWeights &bw, const ModelConfig &cfg, const float *x,
+                 const std::int32_t *tokens, int n, float *out, ThreadPool *pool)
+{
+    const MoeWeights &w = bw.ffn;
+    const int E = cfg.n_routed_experts, k = cfg.n_activated_experts, dim = cfg.dim;
+    // Router logits in FP32: [n, E].
+    std::vector<float> logits(std::size_t(n) * E);
+    linear_f32(x, n, w.gate, logits.data(), pool);
+    std::vector<int> ids(std::size_t(n) * k);
+    std::vector<float> gw(std::size_t(n) * k);
+    for (int i = 0; i < n; ++i)
+        moe_route(w, cfg, bw.hash, logits.data() + std::size_t(i) * E, tokens[i],
+                  ids.data() + std::size_t(i) * k, gw.data() + std::size_t(i) * k);
+
+    // y: [n, dim] FP32; experts in id order, each adding its BF16 output for its tokens.
+    std::vector<float> y(std::size_t(n) * dim, 0.0f);
+    std::vector<float> xe, we, oe;
+    std::vector<int> rows;
+    for (int e = 0; e < E; ++e) {
+        rows.clear();
+        we.clear();
+        for (int i = 0; i < n; ++i)
+            for (int j = 0; j < k; ++j)
+                if (ids[std::size_t(i) * k + j] == e) {
+                    rows.push_back(i);
+                    we.push_back(gw[std::size_t(i) * k + j]);
+                }
+        if (rows.empty())
+            continue;
+        const int m = int(rows.size());
+        xe.resize(std::size_t(m) * dim);
+        for (int r = 0; r < m; ++r)
+            std::memcpy(xe.data() + std::size_t(r) * dim, x + std::size_t(rows[r]) * dim,
+                        sizeof(float) * dim);
+        oe.resize(std::size_t(m) * dim);
+        expert_forward(w.experts[std::size_t(e)], cfg, xe.data(), m, we.data(), oe.data(), pool);
+        for (int r = 0; r < m; ++r)
+            for (int d = 0; d < dim; ++d)
+                y[std::size_t(rows[r]) * dim + d] += oe[std::size_t(r) * dim + d];
+    }
+    std::vector<float> shared(std::size_t(n) * dim);
+    expert_forward(w.shared, cfg, x, n, nullptr, shared.data(), pool);
+    for (std::size_t i = 0; i < y.size(); ++i)
+        out[i] = round_bf16(y[i] + shared[i]);
+}
+
+} // namespace folio
