@@ -1,0 +1,445 @@
+// The OpenAI chat-completions wire format (see openai_protocol.h).
+#include "app/server/openai_protocol.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QJsonParseError>
+
+#include <cmath>
+#include <cstdio>
+
+namespace folio::server {
+
+namespace {
+
+ApiError badField(const std::string &param, const std::string &message)
+{
+    ApiError e;
+    e.httpStatus = 400;
+    e.param = param;
+    e.message = param + ": " + message;
+    return e;
+}
+
+// Text of an OpenAI `content`: a string, null, or an array of parts of which the "text" ones are
+// joined (images and audio are refused: the model reads text only).
+std::variant<std::string, ApiError> contentText(const QJsonValue &v, const std::string &param)
+{
+    if (v.isUndefined() || v.isNull())
+        return std::string();
+    if (v.isString())
+        return v.toString().toStdString();
+    if (!v.isArray())
+        return badField(param, "expected a string or an array of content parts");
+    std::string out;
+    for (const QJsonValue &part : v.toArray()) {
+        const QJsonObject o = part.toObject();
+        const QString type = o.value(QLatin1String("type")).toString();
+        if (type != QLatin1String("text") || !o.value(QLatin1String("text")).isString())
+            return badField(param, "only text content parts are supported (got type \""
+                                       + type.toStdString() + "\")");
+        out += o.value(QLatin1String("text")).toString().toStdString();
+    }
+    return out;
+}
+
+std::string compactJson(const QJsonValue &v)
+{
+    if (v.isArray())
+        return QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact).toStdString();
+    return QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact).toStdString();
+}
+
+std::variant<chat::Message, ApiError> readMessage(const QJsonValue &v, int index)
+{
+    const std::string where = "messages[" + std::to_string(index) + "]";
+    if (!v.isObject())
+        return badField(where, "expected an object");
+    const QJsonObject o = v.toObject();
+    chat::Message m;
+    const QJsonValue role = o.value(QLatin1String("role"));
+    if (!role.isString())
+        return badField(where + ".role", "expected a string");
+    m.role = role.toString().toStdString();
+    static const char *const roles[] = {"system", "user", "assistant", "tool", "developer"};
+    bool known = false;
+    for (const char *r : roles)
+        known = known || m.role == r;
+    if (!known)
+        return badField(where + ".role", "unknown role \"" + m.role
+                                             + "\" (system, user, assistant, tool, developer)");
+    auto content = contentText(o.value(QLatin1String("content")), where + ".content");
+    if (auto *e = std::get_if<ApiError>(&content))
+        return *e;
+    m.content = std::get<std::string>(content);
+    const QJsonValue reasoning = o.value(QLatin1String("reasoning_content"));
+    if (reasoning.isString())
+        m.reasoning_content = reasoning.toString().toStdString();
+    const QJsonValue callId = o.value(QLatin1String("tool_call_id"));
+    if (callId.isString())
+        m.tool_call_id = callId.toString().toStdString();
+    const QJsonValue calls = o.value(QLatin1String("tool_calls"));
+    if (!calls.isUndefined() && !calls.isNull()) {
+        if (!calls.isArray())
+            return badField(where + ".tool_calls", "expected an array");
+        for (const QJsonValue &c : calls.toArray()) {
+            const QJsonObject fn = c.toObject().value(QLatin1String("function")).toObject();
+            if (!fn.value(QLatin1String("name")).isString())
+                return badField(where + ".tool_calls", "every call needs function.name");
+            chat::ToolCall call;
+            call.id = c.toObject().value(QLatin1String("id")).toString().toStdString();
+            call.name = fn.value(QLatin1String("name")).toString().toStdString();
+            const QJsonValue args = fn.value(QLatin1String("arguments"));
+            call.arguments = args.isString() ? args.toString().toStdString()
+                                             : compactJson(args.isObject() ? args : QJsonObject());
+            m.tool_calls.push_back(std::move(call));
+        }
+    }
+    if (m.role == "user" && m.content.empty())
+        return badField(where + ".content", "a user message needs content");
+    return m;
+}
+
+// Optional number in [lo, hi]; `v` undefined/null leaves `out` unset.
+std::optional<ApiError> readNumber(const QJsonObject &o, const char *key, double lo, double hi,
+                                   std::optional<double> &out)
+{
+    const QJsonValue v = o.value(QLatin1String(key));
+    if (v.isUndefined() || v.isNull())
+        return std::nullopt;
+    if (!v.isDouble() || !std::isfinite(v.toDouble()) || v.toDouble() < lo || v.toDouble() > hi) {
+        char range[64];
+        std::snprintf(range, sizeof range, "expected a number in [%g, %g]", lo, hi);
+        return badField(key, range);
+    }
+    out = v.toDouble();
+    return std::nullopt;
+}
+
+std::optional<ApiError> readInt(const QJsonObject &o, const char *key, long long lo, long long hi,
+                                std::optional<long long> &out)
+{
+    const QJsonValue v = o.value(QLatin1String(key));
+    if (v.isUndefined() || v.isNull())
+        return std::nullopt;
+    const double d = v.toDouble();
+    if (!v.isDouble() || d != std::floor(d) || d < double(lo) || d > double(hi))
+        return badField(key, "expected an integer in [" + std::to_string(lo) + ", "
+                                 + std::to_string(hi) + "]");
+    out = static_cast<long long>(d);
+    return std::nullopt;
+}
+
+// Thinking mode, in the spellings clients use: DeepSeek's `thinking: {"type": "enabled"}`, a
+// boolean `thinking`, and vLLM/SGLang's `chat_template_kwargs: {"thinking": true}` (or
+// "enable_thinking").
+std::variant<bool, ApiError> readThinking(const QJsonObject &o)
+{
+    const QJsonValue t = o.value(QLatin1String("thinking"));
+    if (t.isBool())
+        return t.toBool();
+    if (t.isObject()) {
+        const QString type = t.toObject().value(QLatin1String("type")).toString();
+        if (type == QLatin1String("enabled"))
+            return true;
+        if (type == QLatin1String("disabled"))
+            return false;
+        return badField("thinking.type", "expected \"enabled\" or \"disabled\"");
+    }
+    if (!t.isUndefined() && !t.isNull())
+        return badField("thinking", "expected {\"type\": \"enabled\"|\"disabled\"} or a boolean");
+    const QJsonObject kw = o.value(QLatin1String("chat_template_kwargs")).toObject();
+    for (const char *key : {"thinking", "enable_thinking"}) {
+        const QJsonValue b = kw.value(QLatin1String(key));
+        if (b.isBool())
+            return b.toBool();
+    }
+    return false;
+}
+
+} // namespace
+
+void appendJsonString(std::string &out, std::string_view text)
+{
+    out.push_back('"');
+    for (unsigned char c : text) {
+        switch (c) {
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\b':
+            out += "\\b";
+            break;
+        case '\f':
+            out += "\\f";
+            break;
+        default:
+            if (c < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                out += buf;
+            } else {
+                out.push_back(char(c));
+            }
+        }
+    }
+    out.push_back('"');
+}
+
+std::string errorBody(const ApiError &error)
+{
+    std::string out = "{\"error\":{\"message\":";
+    appendJsonString(out, error.message);
+    out += ",\"type\":";
+    appendJsonString(out, error.type);
+    out += ",\"param\":";
+    if (error.param.empty())
+        out += "null";
+    else
+        appendJsonString(out, error.param);
+    out += ",\"code\":";
+    if (error.code.empty())
+        out += "null";
+    else
+        appendJsonString(out, error.code);
+    out += "}}";
+    return out;
+}
+
+std::variant<ChatCompletionRequest, ApiError> parseChatCompletionRequest(std::string_view body)
+{
+    QJsonParseError perr;
+    const QJsonDocument doc
+        = QJsonDocument::fromJson(QByteArray::fromRawData(body.data(), qsizetype(body.size())),
+                                  &perr);
+    if (perr.error != QJsonParseError::NoError) {
+        ApiError e;
+        e.message = "The request body is not valid JSON: " + perr.errorString().toStdString()
+                    + " at offset " + std::to_string(perr.offset);
+        return e;
+    }
+    if (!doc.isObject()) {
+        ApiError e;
+        e.message = "The request body must be a JSON object";
+        return e;
+    }
+    const QJsonObject o = doc.object();
+    ChatCompletionRequest r;
+
+    const QJsonValue model = o.value(QLatin1String("model"));
+    if (!model.isUndefined() && !model.isNull() && !model.isString())
+        return badField("model", "expected a string");
+    r.model = model.toString().toStdString();
+
+    const QJsonValue messages = o.value(QLatin1String("messages"));
+    if (!messages.isArray() || messages.toArray().isEmpty())
+        return badField("messages", "expected a non-empty array of messages");
+    int index = 0;
+    for (const QJsonValue &m : messages.toArray()) {
+        auto msg = readMessage(m, index++);
+        if (auto *e = std::get_if<ApiError>(&msg))
+            return *e;
+        r.generation.messages.push_back(std::move(std::get<chat::Message>(msg)));
+    }
+    const QJsonValue tools = o.value(QLatin1String("tools"));
+    if (!tools.isUndefined() && !tools.isNull()) {
+        if (!tools.isArray())
+            return badField("tools", "expected an array");
+        if (!tools.toArray().isEmpty()) {
+            // Tools are rendered into the prompt (the chat format supports them); the answer's
+            // tool calls are returned as text, so a client that requires a call cannot be served.
+            if (o.value(QLatin1String("tool_choice")).toString() == QLatin1String("required"))
+                return badField("tool_choice", "\"required\" is not supported by this server");
+            r.generation.messages.front().tools_json = compactJson(tools);
+        }
+    }
+
+    const QJsonValue stream = o.value(QLatin1String("stream"));
+    if (!stream.isUndefined() && !stream.isNull() && !stream.isBool())
+        return badField("stream", "expected a boolean");
+    r.stream = stream.toBool();
+
+    std::optional<long long> n;
+    if (auto e = readInt(o, "n", 1, 1, n))
+        return badField("n", "only n = 1 is supported");
+    std::optional<long long> maxTokens;
+    for (const char *key : {"max_tokens", "max_completion_tokens"}) {
+        std::optional<long long> v;
+        if (auto e = readInt(o, key, 1, 1LL << 30, v))
+            return *e;
+        if (v)
+            maxTokens = v;
+    }
+    if (maxTokens)
+        r.generation.maxTokens = int(*maxTokens);
+
+    SamplingRequest &s = r.generation.sampling;
+    if (auto e = readNumber(o, "temperature", 0, 2, s.temperature))
+        return *e;
+    if (auto e = readNumber(o, "top_p", 0, 1, s.topP))
+        return *e;
+    if (s.topP && *s.topP <= 0)
+        return badField("top_p", "must be greater than 0");
+    if (auto e = readNumber(o, "min_p", 0, 1, s.minP))
+        return *e;
+    std::optional<long long> topK, seed;
+    if (auto e = readInt(o, "top_k", -1, 1 << 20, topK))
+        return *e;
+    if (topK)
+        s.topK = int(std::max(0LL, *topK)); // -1 is vLLM's "off"
+    if (auto e = readInt(o, "seed", -(1LL << 53), 1LL << 53, seed))
+        return *e;
+    if (seed)
+        s.seed = static_cast<std::uint64_t>(*seed);
+
+    const QJsonValue stop = o.value(QLatin1String("stop"));
+    if (stop.isString()) {
+        r.stop.push_back(stop.toString().toStdString());
+    } else if (stop.isArray()) {
+        for (const QJsonValue &v : stop.toArray()) {
+            if (!v.isString())
+                return badField("stop", "expected a string or an array of strings");
+            r.stop.push_back(v.toString().toStdString());
+        }
+    } else if (!stop.isUndefined() && !stop.isNull()) {
+        return badField("stop", "expected a string or an array of strings");
+    }
+    if (int(r.stop.size()) > kMaxStopSequences)
+        return badField("stop", "at most " + std::to_string(kMaxStopSequences) + " sequences");
+    for (const std::string &st : r.stop)
+        if (st.empty())
+            return badField("stop", "stop sequences must not be empty");
+
+    auto thinking = readThinking(o);
+    if (auto *e = std::get_if<ApiError>(&thinking))
+        return *e;
+    r.generation.mode = std::get<bool>(thinking) ? chat::ThinkingMode::Thinking
+                                                 : chat::ThinkingMode::Chat;
+    const QJsonValue effort = o.value(QLatin1String("reasoning_effort"));
+    if (effort.isString()) {
+        const std::string e = effort.toString().toStdString();
+        if (e == "max" || e == "high")
+            r.generation.reasoningEffort = e;
+        else if (e != "low" && e != "medium" && e != "minimal" && e != "none")
+            return badField("reasoning_effort", "expected low, medium, high or max");
+    }
+
+    const QJsonValue session = o.value(QLatin1String("session"));
+    if (!session.isUndefined() && !session.isNull()) {
+        if (!session.isString() || session.toString().isEmpty())
+            return badField("session", "expected a Folio session id or name");
+        r.generation.session = session.toString().toStdString();
+    }
+    return r;
+}
+
+std::string finishReasonName(FinishReason reason)
+{
+    return reason == FinishReason::Length ? "length" : "stop";
+}
+
+std::string modelBody(const std::string &modelId, long long created)
+{
+    std::string out = "{\"id\":";
+    appendJsonString(out, modelId);
+    out += ",\"object\":\"model\",\"created\":" + std::to_string(created)
+           + ",\"owned_by\":\"folio\"}";
+    return out;
+}
+
+std::string modelsBody(const std::string &modelId, long long created)
+{
+    return "{\"object\":\"list\",\"data\":[" + modelBody(modelId, created) + "]}";
+}
+
+ResponseWriter::ResponseWriter(std::string id, long long created, std::string model)
+    : m_id(std::move(id))
+    , m_created(created)
+    , m_model(std::move(model))
+{
+    // Every chunk starts the same way: build that part once (the stream writes one per token).
+    m_chunkPrefix = "data: {\"id\":";
+    appendJsonString(m_chunkPrefix, m_id);
+    m_chunkPrefix += ",\"object\":\"chat.completion.chunk\",\"created\":"
+                     + std::to_string(m_created) + ",\"model\":";
+    appendJsonString(m_chunkPrefix, m_model);
+    m_chunkPrefix += ",\"system_fingerprint\":null,\"choices\":[";
+}
+
+std::string ResponseWriter::roleChunk() const
+{
+    return m_chunkPrefix
+           + "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"logprobs\":null,"
+             "\"finish_reason\":null}]}\n\n";
+}
+
+std::string ResponseWriter::deltaChunk(DeltaKind kind, std::string_view text) const
+{
+    std::string out = m_chunkPrefix;
+    out += kind == DeltaKind::Reasoning ? "{\"index\":0,\"delta\":{\"reasoning_content\":"
+                                        : "{\"index\":0,\"delta\":{\"content\":";
+    appendJsonString(out, text);
+    out += "},\"logprobs\":null,\"finish_reason\":null}]}\n\n";
+    return out;
+}
+
+std::string ResponseWriter::finalChunk(FinishReason finish, const GenerationResult &usage) const
+{
+    // DeepSeek's API puts the usage in the chunk that carries the finish reason; OpenAI clients
+    // read `usage` from whichever chunk has it.
+    std::string out = m_chunkPrefix;
+    out += "{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\""
+           + finishReasonName(finish) + "\"}],\"usage\":" + usageJson(usage) + "}\n\n";
+    return out;
+}
+
+std::string ResponseWriter::errorEvent(const ApiError &error)
+{
+    return "data: " + errorBody(error) + "\n\n";
+}
+
+std::string ResponseWriter::usageJson(const GenerationResult &u) const
+{
+    const int cached = std::min(u.cachedPromptTokens, u.promptTokens);
+    return "{\"prompt_tokens\":" + std::to_string(u.promptTokens)
+           + ",\"completion_tokens\":" + std::to_string(u.completionTokens)
+           + ",\"total_tokens\":" + std::to_string(u.promptTokens + u.completionTokens)
+           + ",\"prompt_tokens_details\":{\"cached_tokens\":" + std::to_string(cached)
+           + "},\"prompt_cache_hit_tokens\":" + std::to_string(cached)
+           + ",\"prompt_cache_miss_tokens\":" + std::to_string(u.promptTokens - cached) + "}";
+}
+
+std::string ResponseWriter::completion(std::string_view content, std::string_view reasoning,
+                                       FinishReason finish, const GenerationResult &usage) const
+{
+    std::string out = "{\"id\":";
+    appendJsonString(out, m_id);
+    out += ",\"object\":\"chat.completion\",\"created\":" + std::to_string(m_created)
+           + ",\"model\":";
+    appendJsonString(out, m_model);
+    out += ",\"system_fingerprint\":null,\"choices\":[{\"index\":0,\"message\":{\"role\":"
+           "\"assistant\",\"content\":";
+    appendJsonString(out, content);
+    if (!reasoning.empty()) {
+        out += ",\"reasoning_content\":";
+        appendJsonString(out, reasoning);
+    }
+    out += "},\"logprobs\":null,\"finish_reason\":\"" + finishReasonName(finish)
+           + "\"}],\"usage\":" + usageJson(usage) + "}";
+    return out;
+}
+
+} // namespace folio::server
