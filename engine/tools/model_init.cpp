@@ -3,8 +3,11 @@
 
 #include "quant.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <thread>
 #include <vector>
 
 namespace folio::mkmodel {
@@ -69,6 +72,32 @@ bool contains(const std::string &s, std::string_view part)
 }
 
 constexpr float kSqrt3 = 1.7320508f;
+
+// The RNG of one row of a tensor: rows are independent streams, so a tensor can be filled by
+// several threads and still be byte-identical for a seed whatever the thread count.
+std::uint64_t row_seed(std::uint64_t seed, std::uint64_t name_hash, std::int64_t row)
+{
+    std::uint64_t x = seed ^ name_hash ^ (std::uint64_t(row) + 1) * 0x9e3779b97f4a7c15ull;
+    return splitmix64(x);
+}
+
+// Runs fn(r0, r1) over [0, rows) in contiguous chunks on up to hardware_concurrency threads;
+// small tensors (< ~1M elements) stay on the calling thread.
+void parallel_rows(std::int64_t rows, std::int64_t row_elems,
+                   const std::function<void(std::int64_t, std::int64_t)> &fn)
+{
+    const unsigned hw = std::max(1u, std::min(16u, std::thread::hardware_concurrency()));
+    if (hw == 1 || rows < 2 || rows * row_elems < (1 << 20)) {
+        fn(0, rows);
+        return;
+    }
+    const std::int64_t n = std::min<std::int64_t>(hw, rows);
+    std::vector<std::thread> threads;
+    for (std::int64_t t = 0; t < n; ++t)
+        threads.emplace_back(fn, rows * t / n, rows * (t + 1) / n);
+    for (std::thread &th : threads)
+        th.join();
+}
 
 } // namespace
 
@@ -135,14 +164,16 @@ void ModelInit::fill_fp8(const std::string &name, const Quantized &q, bool scale
             out[t] = e8m0_encode_pow2(scale[t]);
         return;
     }
-    Rng rng(m_seed ^ h);
-    for (std::int64_t r = 0; r < q.out; ++r) {
-        const std::int64_t tr = r / 128;
-        for (std::int64_t c = 0; c < q.in; ++c) {
-            const size_t t = size_t(tr * tiles_c + c / 128);
-            out[r * q.in + c] = e4m3_encode(rng.symmetric() * amax[t] / scale[t]);
+    parallel_rows(q.out, q.in, [&](std::int64_t r0, std::int64_t r1) {
+        for (std::int64_t r = r0; r < r1; ++r) {
+            Rng rng(row_seed(m_seed, h, r));
+            const std::int64_t tr = r / 128;
+            for (std::int64_t c = 0; c < q.in; ++c) {
+                const size_t t = size_t(tr * tiles_c + c / 128);
+                out[r * q.in + c] = e4m3_encode(rng.symmetric() * amax[t] / scale[t]);
+            }
         }
-    }
+    });
 }
 
 // FP4 E2M1 expert weight: I8 [out, in/2] with element 2k in the low nibble of byte k, and one E8M0
@@ -158,19 +189,21 @@ void ModelInit::fill_fp4(const std::string &name, const Quantized &q, bool scale
                 fp4_block_scale(kSqrt3 * q.sigma * block_gain(h, std::uint64_t(b))));
         return;
     }
-    Rng rng(m_seed ^ h);
-    for (std::int64_t r = 0; r < q.out; ++r) {
-        for (std::int64_t b = 0; b < blocks; ++b) {
-            const float a = kSqrt3 * q.sigma * block_gain(h, std::uint64_t(r * blocks + b));
-            const float inv = 1.0f / fp4_block_scale(a);
-            std::uint8_t *dst = out + r * (q.in / 2) + b * 16;
-            for (int k = 0; k < 16; ++k) {
-                const std::uint8_t lo = e2m1_encode(rng.symmetric() * a * inv);
-                const std::uint8_t hi = e2m1_encode(rng.symmetric() * a * inv);
-                dst[k] = std::uint8_t(lo | (hi << 4));
+    parallel_rows(q.out, q.in, [&](std::int64_t r0, std::int64_t r1) {
+        for (std::int64_t r = r0; r < r1; ++r) {
+            Rng rng(row_seed(m_seed, h, r));
+            for (std::int64_t b = 0; b < blocks; ++b) {
+                const float a = kSqrt3 * q.sigma * block_gain(h, std::uint64_t(r * blocks + b));
+                const float inv = 1.0f / fp4_block_scale(a);
+                std::uint8_t *dst = out + r * (q.in / 2) + b * 16;
+                for (int k = 0; k < 16; ++k) {
+                    const std::uint8_t lo = e2m1_encode(rng.symmetric() * a * inv);
+                    const std::uint8_t hi = e2m1_encode(rng.symmetric() * a * inv);
+                    dst[k] = std::uint8_t(lo | (hi << 4));
+                }
             }
         }
-    }
+    });
 }
 
 void ModelInit::fill_float(const ShardEntry &e, std::uint8_t *out) const
@@ -219,9 +252,16 @@ void ModelInit::fill_float(const ShardEntry &e, std::uint8_t *out) const
         for (float &x : v)
             x = 0.02f * rng.symmetric();
     } else {
+        // Linear weights [rows, fan_in] (embed and head are the big ones): row-parallel.
         const float a = kSqrt3 * sigma_of(n, fan_in);
-        for (float &x : v)
-            x = a * rng.symmetric();
+        const std::uint64_t h = fnv64(n);
+        parallel_rows(numel / fan_in, fan_in, [&](std::int64_t r0, std::int64_t r1) {
+            for (std::int64_t r = r0; r < r1; ++r) {
+                Rng row_rng(row_seed(m_seed, h, r));
+                for (std::int64_t c = 0; c < fan_in; ++c)
+                    v[size_t(r * fan_in + c)] = a * row_rng.symmetric();
+            }
+        });
     }
 
     if (e.dtype == DType::F32) {
