@@ -124,10 +124,10 @@ void split_main(const Scanner &sc, size_t p, std::vector<Piece> &out, size_t *st
         const size_t m = sc.match(p, c, len);
         if (m != SIZE_MAX) {
             if (gap != SIZE_MAX) {
-                out.push_back({uint32_t(gap), uint32_t(p)});
+                out.push_back({gap, p});
                 gap = SIZE_MAX;
             }
-            out.push_back({uint32_t(p), uint32_t(m)});
+            out.push_back({p, m});
             p = m;
         } else {
             if (gap == SIZE_MAX)
@@ -136,7 +136,7 @@ void split_main(const Scanner &sc, size_t p, std::vector<Piece> &out, size_t *st
         }
     }
     if (gap != SIZE_MAX)
-        out.push_back({uint32_t(gap), uint32_t(p)});
+        out.push_back({gap, p});
     *stop = p;
 }
 
@@ -162,7 +162,7 @@ void pretokenize(std::string_view text, std::vector<Piece> &out)
                     break;
                 q += l2;
             }
-            out.push_back({uint32_t(p), uint32_t(q)});
+            out.push_back({p, q});
             p = q;
             continue;
         }

@@ -12,6 +12,7 @@
 // pipeline only maps bytes, so the BPE model takes the pieces' bytes directly.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -20,11 +21,11 @@ namespace folio::tok {
 
 struct Piece
 {
-    uint32_t begin; // byte offsets into the text given to pretokenize()
-    uint32_t end;
+    size_t begin; // byte offsets into the text given to pretokenize()
+    size_t end;
 };
 
-// Appends the pieces of `text` (valid UTF-8, at most 4 GiB) to `out`, in order, covering it.
+// Appends the pieces of `text` (valid UTF-8) to `out`, in order, covering it.
 void pretokenize(std::string_view text, std::vector<Piece> &out);
 
 } // namespace folio::tok
