@@ -104,3 +104,144 @@ std::uint64_t KvState::context_bytes() const
 }
 
 } // namespace folio
+
+// ---- byte stream -----------------------------------------------------------------------------
+// Little-endian fixed-width integers; FP32 slots as their bit patterns (lossless).
+
+namespace folio {
+
+namespace {
+
+template<class T>
+void put(std::string &out, T v)
+{
+    char b[sizeof(T)];
+    std::memcpy(b, &v, sizeof(T));
+    out.append(b, sizeof(T));
+}
+
+void put_bytes(std::string &out, const void *p, std::size_t n)
+{
+    put<std::uint64_t>(out, n);
+    out.append(static_cast<const char *>(p), n);
+}
+
+template<class T>
+bool get(std::string_view &in, T &v)
+{
+    if (in.size() < sizeof(T))
+        return false;
+    std::memcpy(&v, in.data(), sizeof(T));
+    in.remove_prefix(sizeof(T));
+    return true;
+}
+
+bool get_bytes(std::string_view &in, void *p, std::size_t expected)
+{
+    std::uint64_t n;
+    if (!get(in, n) || n != expected || in.size() < n)
+        return false;
+    std::memcpy(p, in.data(), n);
+    in.remove_prefix(n);
+    return true;
+}
+
+void write_compressor(std::string &out, const CompressorState &c)
+{
+    put<std::int32_t>(out, c.compress_ratio);
+    if (!c.compress_ratio)
+        return;
+    put_bytes(out, c.kv.data(), c.kv.size() * sizeof(float));
+    put_bytes(out, c.score.data(), c.score.size() * sizeof(float));
+}
+
+bool read_compressor(std::string_view &in, CompressorState &c)
+{
+    std::int32_t ratio;
+    if (!get(in, ratio) || ratio != c.compress_ratio)
+        return false;
+    if (!ratio)
+        return true;
+    return get_bytes(in, c.kv.data(), c.kv.size() * sizeof(float))
+           && get_bytes(in, c.score.data(), c.score.size() * sizeof(float));
+}
+
+void write_layer(std::string &out, const LayerState &l)
+{
+    put<std::int32_t>(out, l.compress_ratio);
+    put<std::int64_t>(out, l.n_entries);
+    put_bytes(out, l.window.data(), l.window.size());
+    put_bytes(out, l.compressed.data(), l.compressed.size());
+    put_bytes(out, l.index_keys.data(), l.index_keys.size());
+    write_compressor(out, l.compressor);
+    write_compressor(out, l.index_compressor);
+}
+
+Status read_layer(std::string_view &in, const ModelConfig &cfg, std::int64_t n_tokens,
+                  LayerState &l, const std::string &what)
+{
+    const KvEntryCodec codec{cfg.head_dim, cfg.rope_head_dim};
+    const IndexKeyCodec icodec{cfg.index_head_dim};
+    std::int32_t ratio;
+    std::int64_t n_entries;
+    if (!get(in, ratio) || !get(in, n_entries))
+        return Status::error("KV state: truncated at " + what);
+    if (ratio != l.compress_ratio)
+        return Status::error("KV state: " + what + " has compress ratio " + std::to_string(ratio)
+                             + ", the model has " + std::to_string(l.compress_ratio));
+    const std::int64_t expected = ratio ? n_tokens / ratio : 0;
+    if (n_entries != expected)
+        return Status::error("KV state: " + what + " holds " + std::to_string(n_entries)
+                             + " compressed entries, expected " + std::to_string(expected));
+    l.n_entries = n_entries;
+    l.compressed.resize(std::size_t(n_entries) * codec.bytes());
+    l.index_keys.resize(ratio == 4 ? std::size_t(n_entries) * icodec.bytes() : 0);
+    if (!get_bytes(in, l.window.data(), l.window.size())
+        || !get_bytes(in, l.compressed.data(), l.compressed.size())
+        || !get_bytes(in, l.index_keys.data(), l.index_keys.size())
+        || !read_compressor(in, l.compressor) || !read_compressor(in, l.index_compressor))
+        return Status::error("KV state: " + what + " is truncated or has wrong sizes");
+    return Status::ok();
+}
+
+} // namespace
+
+void KvState::write(std::string &out) const
+{
+    put<std::int64_t>(out, n_tokens);
+    put<std::int64_t>(out, mtp_tokens);
+    put<std::uint32_t>(out, std::uint32_t(layers.size()));
+    put<std::uint32_t>(out, std::uint32_t(mtp.size()));
+    for (const LayerState &l : layers)
+        write_layer(out, l);
+    for (const LayerState &l : mtp)
+        write_layer(out, l);
+}
+
+Result<KvState> KvState::read(std::string_view &in, const ModelConfig &cfg)
+{
+    KvState s = create(cfg);
+    std::uint32_t n_layers, n_mtp;
+    if (!get(in, s.n_tokens) || !get(in, s.mtp_tokens) || !get(in, n_layers) || !get(in, n_mtp))
+        return Status::error("KV state: truncated header");
+    if (s.n_tokens < 0 || s.mtp_tokens < 0 || s.mtp_tokens > s.n_tokens
+        || s.n_tokens > cfg.max_position_embeddings)
+        return Status::error("KV state: invalid token count " + std::to_string(s.n_tokens));
+    if (n_layers != s.layers.size() || n_mtp != s.mtp.size())
+        return Status::error("KV state: " + std::to_string(n_layers) + " layers + "
+                             + std::to_string(n_mtp) + " MTP blocks, the model has "
+                             + std::to_string(s.layers.size()) + " + "
+                             + std::to_string(s.mtp.size()));
+    for (std::size_t i = 0; i < s.layers.size(); ++i)
+        if (Status st = read_layer(in, cfg, s.n_tokens, s.layers[i], "layer " + std::to_string(i));
+            !st)
+            return st;
+    for (std::size_t i = 0; i < s.mtp.size(); ++i)
+        if (Status st = read_layer(in, cfg, s.mtp_tokens, s.mtp[i],
+                                   "MTP block " + std::to_string(i));
+            !st)
+            return st;
+    return s;
+}
+
+} // namespace folio

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace folio {
@@ -75,6 +76,11 @@ struct KvState
     static KvState create(const ModelConfig &cfg);
     // Bytes held for the context (entries and keys; the fixed window and slots excluded).
     std::uint64_t context_bytes() const;
+
+    // Appends the state to `out` / reads it back from `in` (advancing it). The layer layout must
+    // match `cfg`; every length is checked, so a malformed stream is an error, never a crash.
+    void write(std::string &out) const;
+    static Result<KvState> read(std::string_view &in, const ModelConfig &cfg);
 };
 
 } // namespace folio

@@ -1,0 +1,362 @@
+// Session: prefill (one call or chunks, from any position), decode, generation with the sampler,
+// cancellation, fork, save/load of the complete state, and greedy speculative decoding with the
+// MTP block. See folio/engine.h.
+//
+// The MTP block runs alongside the main model one position behind it (at position p it needs the
+// main model's final residual at p and the token at p+1), so its state is always ready for
+// drafting. Its KV at a position depends only on that position's inputs (a sliding-window block),
+// which is why running it alongside equals running it over the whole sequence.
+#include "folio/engine.h"
+
+#include "cpu/thread_pool.h"
+#include "model/forward.h"
+#include "session_impl.h"
+
+#include <cstring>
+
+namespace folio {
+
+namespace {
+
+constexpr char kMagic[8] = {'F', 'O', 'L', 'I', 'O', 'K', 'V', '1'};
+constexpr std::uint32_t kStateFormatVersion = 1;
+
+using Impl = Session::Impl;
+
+Status cancelled_status()
+{
+    return Status::error("cancelled");
+}
+
+// Runs the main model over `tokens` (positions state.n_tokens..) as one forward call; fills
+// last_logits/last_hidden, and all-position logits when `all` is given. Keeps the MTP block one
+// position behind.
+void forward_chunk(Impl &s, const std::int32_t *tokens, int n, std::vector<float> *all)
+{
+    const ModelWeights &w = *s.weights;
+    const ModelConfig &cfg = w.cfg;
+    const std::size_t row = std::size_t(cfg.hc_mult) * cfg.dim;
+    const std::int64_t start = s.state.n_tokens;
+    std::vector<float> h;
+    forward_blocks(w, s.state, tokens, n, h, s.pool.get(), nullptr);
+    if (all) {
+        all->resize(std::size_t(n) * cfg.vocab_size);
+        head_logits(w, w.hc_head, w.norm, h.data(), n, all->data(), s.pool.get());
+        s.last_logits.assign(all->end() - cfg.vocab_size, all->end());
+    } else {
+        s.last_logits.resize(std::size_t(cfg.vocab_size));
+        head_logits(w, w.hc_head, w.norm, h.data() + (n - 1) * row, 1, s.last_logits.data(),
+                    s.pool.get());
+    }
+    if (cfg.n_mtp_layers > 0) {
+        // MTP inputs for positions start-1 .. start+n-2: (h_q, token q+1).
+        std::vector<float> mh;
+        mh.reserve(std::size_t(n) * row);
+        int first = 0;
+        if (start > 0 && s.state.mtp_tokens == start - 1) {
+            mh.insert(mh.end(), s.last_hidden.begin(), s.last_hidden.end());
+        } else {
+            first = 1; // position 0 has no predecessor
+        }
+        mh.insert(mh.end(), h.begin(), h.end() - std::ptrdiff_t(row));
+        const int m = n - first;
+        if (m > 0) {
+            std::vector<float> out;
+            mtp_forward(w, 0, s.state, mh.data(), tokens + first, m, out, s.pool.get());
+        }
+    }
+    s.last_hidden.assign(h.end() - std::ptrdiff_t(row), h.end());
+}
+
+int greedy_token(const std::vector<float> &logits)
+{
+    return argmax(logits.data(), logits.size());
+}
+
+// The part of the state a verification step may change, for rolling it back: the fixed-size
+// parts (window rings, pending compressor slots) are copied, the growing ones (compressed
+// entries, indexer keys) only remember their length — appends are undone by truncation.
+struct Snapshot
+{
+    struct Layer
+    {
+        std::vector<std::uint8_t> window;
+        CompressorState compressor, index_compressor;
+        std::size_t compressed = 0, index_keys = 0;
+        std::int64_t n_entries = 0;
+    };
+    std::int64_t n_tokens = 0, mtp_tokens = 0;
+    std::vector<Layer> layers, mtp;
+    std::vector<float> last_logits, last_hidden;
+
+    static Layer take(const LayerState &l)
+    {
+        return Layer{l.window,
+                     l.compressor,
+                     l.index_compressor,
+                     l.compressed.size(),
+                     l.index_keys.size(),
+                     l.n_entries};
+    }
+    static void restore(const Layer &s, LayerState &l)
+    {
+        l.window = s.window;
+        l.compressor = s.compressor;
+        l.index_compressor = s.index_compressor;
+        l.compressed.resize(s.compressed);
+        l.index_keys.resize(s.index_keys);
+        l.n_entries = s.n_entries;
+    }
+    explicit Snapshot(const Impl &s)
+        : n_tokens(s.state.n_tokens)
+        , mtp_tokens(s.state.mtp_tokens)
+        , last_logits(s.last_logits)
+        , last_hidden(s.last_hidden)
+    {
+        for (const LayerState &l : s.state.layers)
+            layers.push_back(take(l));
+        for (const LayerState &l : s.state.mtp)
+            mtp.push_back(take(l));
+    }
+    void restore(Impl &s) const
+    {
+        s.state.n_tokens = n_tokens;
+        s.state.mtp_tokens = mtp_tokens;
+        for (std::size_t i = 0; i < layers.size(); ++i)
+            restore(layers[i], s.state.layers[i]);
+        for (std::size_t i = 0; i < mtp.size(); ++i)
+            restore(mtp[i], s.state.mtp[i]);
+        s.last_logits = last_logits;
+        s.last_hidden = last_hidden;
+    }
+};
+
+} // namespace
+
+Session::Session(std::unique_ptr<Impl> impl)
+    : m_impl(std::move(impl))
+{}
+
+Session::~Session() = default;
+
+std::int64_t Session::position() const
+{
+    return m_impl->state.n_tokens;
+}
+
+Status Session::prefill(const std::vector<int> &tokens, LogitsMode mode, std::vector<float> *logits,
+                        int chunk)
+{
+    Impl &s = *m_impl;
+    const ModelConfig &cfg = s.weights->cfg;
+    if (tokens.empty())
+        return Status::error("prefill: no tokens");
+    for (int t : tokens)
+        if (t < 0 || t >= cfg.vocab_size)
+            return Status::error("prefill: token id " + std::to_string(t) + " outside [0, "
+                                 + std::to_string(cfg.vocab_size) + ")");
+    if (s.state.n_tokens + std::int64_t(tokens.size()) > cfg.max_position_embeddings)
+        return Status::error("prefill: context of " + std::to_string(cfg.max_position_embeddings)
+                             + " tokens exceeded");
+    if (chunk < 0)
+        return Status::error("prefill: negative chunk size");
+    const std::vector<std::int32_t> ids(tokens.begin(), tokens.end());
+    const int n = int(ids.size());
+    const int step = chunk == 0 ? n : chunk;
+    if (logits && mode == LogitsMode::All)
+        logits->clear();
+    std::vector<float> rows;
+    for (int i = 0; i < n; i += step) {
+        if (s.cancelled.exchange(false))
+            return cancelled_status();
+        const int m = std::min(step, n - i);
+        forward_chunk(s, ids.data() + i, m, mode == LogitsMode::All ? &rows : nullptr);
+        if (logits && mode == LogitsMode::All)
+            logits->insert(logits->end(), rows.begin(), rows.end());
+    }
+    if (logits && mode == LogitsMode::Last)
+        *logits = s.last_logits;
+    return Status::ok();
+}
+
+Result<std::vector<float>> Session::decode(int token)
+{
+    std::vector<float> logits;
+    if (Status st = prefill({token}, LogitsMode::Last, &logits); !st)
+        return st;
+    return logits;
+}
+
+Result<GenerateResult> Session::generate(const GenerateParams &params, const TokenCallback &on_token)
+{
+    Impl &s = *m_impl;
+    const ModelConfig &cfg = s.weights->cfg;
+    if (s.last_logits.empty())
+        return Status::error("generate: prefill the prompt first");
+    if (params.max_tokens < 0)
+        return Status::error("generate: negative token budget");
+    auto sampler = Sampler::create(params.sampling);
+    if (!sampler)
+        return sampler.status();
+    if (params.speculative && (!params.sampling.greedy() || cfg.n_mtp_layers == 0))
+        return Status::error("generate: speculative decoding needs greedy sampling and an MTP "
+                             "block");
+    GenerateResult result;
+    // Emits one token; false when generation ends with it.
+    auto emit = [&](int t) {
+        result.tokens.push_back(t);
+        if (on_token && !on_token(t)) {
+            result.reason = StopReason::Callback;
+            return false;
+        }
+        if (params.stop_at_eos && t == cfg.eos_token_id) {
+            result.reason = StopReason::Eos;
+            return false;
+        }
+        for (int st : params.stop_tokens)
+            if (t == st) {
+                result.reason = StopReason::StopToken;
+                return false;
+            }
+        return int(result.tokens.size()) < params.max_tokens;
+    };
+    if (params.max_tokens == 0)
+        return result;
+    for (;;) {
+        if (s.cancelled.exchange(false))
+            return cancelled_status();
+        if (s.state.n_tokens + 2 > cfg.max_position_embeddings)
+            return Status::error("generate: context of "
+                                 + std::to_string(cfg.max_position_embeddings)
+                                 + " tokens exhausted");
+        auto next = sampler->sample(s.last_logits);
+        if (!next)
+            return next.status();
+        const int t = *next;
+        if (!emit(t))
+            return result;
+        if (!params.speculative) {
+            const std::int32_t id = t;
+            forward_chunk(s, &id, 1, nullptr);
+            continue;
+        }
+        // Draft the token after t with the MTP block at the last position (h, t).
+        const ModelWeights &w = *s.weights;
+        // A copy of the MTP block's state only: the verification call below runs this same MTP
+        // step again on the real state (it keeps the MTP block one position behind).
+        KvState mtp_probe;
+        mtp_probe.mtp_tokens = s.state.mtp_tokens;
+        mtp_probe.mtp = s.state.mtp;
+        std::vector<float> mout, mlogits(std::size_t(cfg.vocab_size));
+        const std::int32_t tid = t;
+        mtp_forward(w, 0, mtp_probe, s.last_hidden.data(), &tid, 1, mout, s.pool.get());
+        head_logits(w, w.mtp[0].hc_head, w.mtp[0].norm, mout.data(), 1, mlogits.data(),
+                    s.pool.get());
+        const int d = greedy_token(mlogits);
+        ++result.drafted;
+        // Verify t and d in one call; the logits at t decide whether d was right.
+        const Snapshot snap(s);
+        const std::int32_t pair[2] = {tid, d};
+        std::vector<float> rows;
+        forward_chunk(s, pair, 2, &rows);
+        const int g = argmax(rows.data(), std::size_t(cfg.vocab_size));
+        if (g == d) {
+            ++result.accepted;
+            if (!emit(d))
+                return result;
+            continue; // last_logits are the ones after d
+        }
+        // Rejected: back to the state before the pair and run t alone.
+        snap.restore(s);
+        forward_chunk(s, &tid, 1, nullptr);
+    }
+}
+
+void Session::cancel()
+{
+    m_impl->cancelled.store(true);
+}
+
+std::unique_ptr<Session> Session::fork() const
+{
+    auto impl = std::make_unique<Impl>();
+    impl->weights = m_impl->weights;
+    impl->pool = m_impl->pool;
+    impl->fingerprint = m_impl->fingerprint;
+    impl->state = m_impl->state;
+    impl->last_logits = m_impl->last_logits;
+    impl->last_hidden = m_impl->last_hidden;
+    return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+std::string Session::save() const
+{
+    const Impl &s = *m_impl;
+    std::string out(kMagic, sizeof(kMagic));
+    auto put32 = [&](std::uint32_t v) { out.append(reinterpret_cast<const char *>(&v), 4); };
+    put32(kStateFormatVersion);
+    put32(std::uint32_t(s.fingerprint.size()));
+    out += s.fingerprint;
+    s.state.write(out);
+    auto put_floats = [&](const std::vector<float> &v) {
+        put32(std::uint32_t(v.size()));
+        out.append(reinterpret_cast<const char *>(v.data()), v.size() * sizeof(float));
+    };
+    put_floats(s.last_logits);
+    put_floats(s.last_hidden);
+    return out;
+}
+
+Status Session::load(const std::string &bytes)
+{
+    Impl &s = *m_impl;
+    const ModelConfig &cfg = s.weights->cfg;
+    std::string_view in(bytes);
+    if (in.size() < sizeof(kMagic) + 8 || std::memcmp(in.data(), kMagic, sizeof(kMagic)) != 0)
+        return Status::error("KV state: not a Folio state stream (bad magic)");
+    in.remove_prefix(sizeof(kMagic));
+    auto get32 = [&](std::uint32_t &v) {
+        if (in.size() < 4)
+            return false;
+        std::memcpy(&v, in.data(), 4);
+        in.remove_prefix(4);
+        return true;
+    };
+    std::uint32_t version, fp_len;
+    get32(version);
+    get32(fp_len);
+    if (version != kStateFormatVersion)
+        return Status::error("KV state: format version " + std::to_string(version)
+                             + ", this engine reads version " + std::to_string(kStateFormatVersion));
+    if (fp_len > in.size() || in.substr(0, fp_len) != s.fingerprint)
+        return Status::error("KV state: saved for another model (fingerprint mismatch)");
+    in.remove_prefix(fp_len);
+    auto state = KvState::read(in, cfg);
+    if (!state)
+        return state.status();
+    auto get_floats = [&](std::vector<float> &v, std::size_t allowed1, std::size_t allowed2) {
+        std::uint32_t n;
+        if (!get32(n) || (n != allowed1 && n != allowed2) || in.size() < std::size_t(n) * 4)
+            return false;
+        v.resize(n);
+        std::memcpy(v.data(), in.data(), std::size_t(n) * 4);
+        in.remove_prefix(std::size_t(n) * 4);
+        return true;
+    };
+    std::vector<float> logits, hidden;
+    const std::size_t none = state->n_tokens == 0 ? 0 : std::size_t(-1);
+    if (!get_floats(logits, none, std::size_t(cfg.vocab_size))
+        || !get_floats(hidden, none, std::size_t(cfg.hc_mult) * cfg.dim) || !in.empty())
+        return Status::error("KV state: malformed trailer");
+    s.state = std::move(*state);
+    s.last_logits = std::move(logits);
+    s.last_hidden = std::move(hidden);
+    return Status::ok();
+}
+
+std::uint64_t Session::state_bytes() const
+{
+    return m_impl->state.context_bytes();
+}
+
+} // namespace folio
