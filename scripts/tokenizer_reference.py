@@ -156,6 +156,18 @@ def edge_cases():
         b"\xc0\xaf overlong \xe0\x80\xaf ov3 \xed\xa0\x80 surrogate \xf4\x90\x80\x80 big "
         b"\xff\xfe bytes \xe4\xbd\xa0\xe5\xa5\xbd good\n\xf8\x88\x80\x80\x80 five\xc3"
     )
+    # A seeded random mix of every character class the pre-tokenizer distinguishes, in short runs,
+    # to meet the regex alternatives in combinations no real text has.
+    import random
+    rng = random.Random(20261129)
+    palette = [" ", "  ", "\t", "\n", "\r\n", "\r", "\u3000", "\u00a0", "0", "7", "٣", "²", "Ⅻ",
+               "a", "Z", "é", "ß", "я", "ع", "א", "क", "ि", "\u0301", "\u200d", "\ufe0f", "中", "あ",
+               "ア", "・", "ー", "한", "!", "\"", "#", "_", "-", "'", "(", "]", "{", "~", "€", "±", "→", "😀",
+               "👍🏽", "\x00", "\x1b", "\x7f", "<｜User｜>", "<think>", "｜DSML｜", "<｜", "｜>"]
+    parts = []
+    for _ in range(6000):
+        parts.append(rng.choice(palette) * rng.choice([1, 1, 1, 2, 3, 5]))
+    cases["edge_random_mix"] = "".join(parts).encode()
     return cases
 
 
