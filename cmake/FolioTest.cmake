@@ -35,6 +35,8 @@ function(folio_add_test)
       target_link_libraries(${T_NAME} PRIVATE Qt6::Test)
     else()
       target_link_libraries(${T_NAME} PRIVATE folio_test_harness)
+      # Plain-harness tests have no Qt: skip the moc/uic scan qt_standard_project_setup() enables.
+      set_target_properties(${T_NAME} PROPERTIES AUTOMOC OFF AUTOUIC OFF AUTORCC OFF)
     endif()
     add_test(NAME ${T_NAME} COMMAND ${T_NAME} ${T_ARGS} WORKING_DIRECTORY "${T_WORKING_DIRECTORY}")
   endif()
