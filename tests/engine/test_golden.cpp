@@ -284,7 +284,60 @@ void check_prefix_resume(const char *name)
     CHECK(golden::within_tolerance(sr));
 }
 
+// The MTP block on the golden final residuals (hidden.prefill / hidden.decode of the last layer),
+// which isolates its numerics from the main model's drift.
+void check_mtp(const char *name)
+{
+    golden::Case c;
+    REQUIRE(golden::load_case(name, c));
+    const ModelConfig &cfg = c.cfg;
+    const ModelWeights &w = *c.weights;
+    const auto ids = golden::ints(c, "input_ids");
+    const int S = int(ids.size()), V = cfg.vocab_size, hc = cfg.hc_mult, dim = cfg.dim;
+    const std::size_t row = std::size_t(hc) * dim;
+    std::printf("%s MTP block on the golden residuals:\n", name);
+    const std::vector<float> hidden = golden::floats(c, "hidden.prefill"); // [L, S, hc, dim]
+    const float *h_final = hidden.data() + std::size_t(cfg.n_layers - 1) * S * row;
+    const auto mtp_ids = golden::to_i32(golden::ints(c, "mtp.prefill.input_ids"));
+    KvState st = KvState::create(cfg);
+    std::vector<float> out;
+    mtp_forward(w, 0, st, h_final, mtp_ids.data(), S, out, &pool());
+    std::vector<float> logits(static_cast<std::size_t>(V));
+    head_logits(w, w.mtp[0].hc_head, w.mtp[0].norm, out.data() + std::size_t(S - 1) * row, 1,
+                logits.data(), &pool());
+    const std::vector<float> gold_last = golden::floats(c, "mtp.prefill.logits_last");
+    const golden::Stats sp = golden::compare_rows(logits.data(), gold_last.data(), 1, V);
+    golden::print_stats("mtp.prefill.logits_last", sp);
+    CHECK(sp.median_rel <= 0.1);
+    CHECK_EQ(golden::argmax(logits.data(), V), golden::argmax(gold_last.data(), V));
+
+    const std::vector<float> hdec = golden::floats(c, "hidden.decode"); // [steps, L, hc, dim]
+    const auto dec_ids = golden::to_i32(golden::ints(c, "mtp.decode.input_ids"));
+    const std::vector<float> gold_dec = golden::floats(c, "mtp.decode.logits");
+    const int steps = int(dec_ids.size());
+    std::vector<float> dec(std::size_t(steps) * V);
+    for (int t = 0; t < steps; ++t) {
+        const float *h = hdec.data() + (std::size_t(t) * cfg.n_layers + cfg.n_layers - 1) * row;
+        mtp_forward(w, 0, st, h, &dec_ids[std::size_t(t)], 1, out, &pool());
+        head_logits(w, w.mtp[0].hc_head, w.mtp[0].norm, out.data(), 1,
+                    dec.data() + std::size_t(t) * V, &pool());
+    }
+    const golden::Stats sd = golden::compare_rows(dec.data(), gold_dec.data(), steps, V);
+    golden::print_stats("mtp.decode.logits", sd);
+    CHECK(golden::within_tolerance(sd));
+}
+
 } // namespace
+
+FOLIO_TEST(golden_bf16_s1_mtp)
+{
+    check_mtp("bf16_s1");
+}
+
+FOLIO_TEST(golden_fp8fp4_s1_mtp)
+{
+    check_mtp("fp8fp4_s1");
+}
 
 FOLIO_TEST(golden_bf16_s1_layers)
 {
