@@ -1,16 +1,20 @@
-// TextSource (see text_source.h): QDirIterator without FollowSymlinks, sorted output.
+// TextSource (see text_source.h): a POSIX directory walk on byte paths (lstat: links are recorded,
+// never followed), sorted output.
 #include "ingest/text_source.h"
 
 #include "ingest/text_decode.h"
 
-#include <QDir>
-#include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
 
 #include <algorithm>
 
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace folio::ingest {
 
@@ -73,6 +77,96 @@ void readPlainFile(const QString &abs, const QString &rel, const FileFilter &fil
     out->items.push_back(std::move(item));
 }
 
+namespace {
+
+QByteArray readLink(const QByteArray &path)
+{
+    QByteArray buf(4096, Qt::Uninitialized);
+    const ssize_t n = ::readlink(path.constData(), buf.data(), size_t(buf.size()));
+    buf.resize(n < 0 ? 0 : qsizetype(n));
+    return buf;
+}
+
+// Walks `root/rel` with POSIX calls on byte paths: Qt's directory iterator silently drops names
+// that are not valid in the locale's encoding, and every file must be accounted for.
+OpenStatus walk(const QByteArray &root, const QByteArray &rel, const FileFilter &filter,
+                SourceContents *out, const CancelFlag *cancel)
+{
+    const QByteArray dirPath = rel.isEmpty() ? root : root + '/' + rel;
+    DIR *dir = ::opendir(dirPath.constData());
+    if (!dir) {
+        out->skipped.push_back(
+            {displayPath(rel) + u'/', QStringLiteral("unreadable: cannot list the directory")});
+        return OpenStatus::success();
+    }
+    std::vector<QByteArray> names;
+    while (const dirent *e = ::readdir(dir)) {
+        const QByteArray name(e->d_name);
+        if (name != "." && name != "..")
+            names.push_back(name);
+    }
+    ::closedir(dir);
+    std::sort(names.begin(), names.end());
+    for (const QByteArray &name : names) {
+        if (cancel && cancel->load())
+            return OpenStatus::failure(OpenResult::Cancelled, QStringLiteral("cancelled"));
+        const QByteArray childRel = rel.isEmpty() ? name : rel + '/' + name;
+        const QByteArray abs = root + '/' + childRel;
+        const QString shown = displayPath(childRel);
+        struct stat st;
+        if (::lstat(abs.constData(), &st) != 0) {
+            out->skipped.push_back(
+                {shown,
+                 QStringLiteral("unreadable: %1").arg(QString::fromLocal8Bit(strerror(errno)))});
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            if (name == ".git") {
+                out->skipped.push_back(
+                    {shown + u'/', QStringLiteral("vcs-metadata: git directory (open the folder as "
+                                                  "a repository to read it)")});
+                continue;
+            }
+            if (!isValidUtf8(childRel)) {
+                out->skipped.push_back(
+                    {shown + u'/', QStringLiteral("bad-path: directory name is not valid UTF-8")});
+                continue;
+            }
+            if (OpenStatus s = walk(root, childRel, filter, out, cancel); !s.ok())
+                return s;
+            continue;
+        }
+        if (!isValidUtf8(childRel)) {
+            out->skipped.push_back(
+                {shown, QStringLiteral("bad-path: file name is not valid UTF-8")});
+            continue;
+        }
+        if (QString why = filter.skipByPath(shown); !why.isEmpty()) {
+            out->skipped.push_back({shown, why});
+            continue;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            SourceItem item;
+            item.kind = ItemKind::Symlink;
+            item.path = shown;
+            item.text = readLink(abs);
+            item.bytes = item.text.size();
+            item.contentId = blobIdOf(item.text);
+            item.encoding = QStringLiteral("utf-8");
+            out->items.push_back(std::move(item));
+            continue;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            out->skipped.push_back({shown, QStringLiteral("special-file: not a regular file")});
+            continue;
+        }
+        readPlainFile(QFile::decodeName(abs), shown, filter, out);
+    }
+    return OpenStatus::success();
+}
+
+} // namespace
+
 OpenStatus TextSource::read(const FileFilter &filter, SourceContents *out, const CancelFlag *cancel)
 {
     const QFileInfo info(m_path);
@@ -82,59 +176,9 @@ OpenStatus TextSource::read(const FileFilter &filter, SourceContents *out, const
         readPlainFile(m_path, info.fileName(), filter, out);
         return OpenStatus::success();
     }
-    const QDir root(info.absoluteFilePath());
-    QDirIterator it(root.absolutePath(),
-                    QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot,
-                    QDirIterator::Subdirectories); // no FollowSymlinks: links are recorded, not walked
-    while (it.hasNext()) {
-        if (cancel && cancel->load())
-            return OpenStatus::failure(OpenResult::Cancelled, QStringLiteral("cancelled"));
-        const QString abs = it.next();
-        const QFileInfo fi = it.fileInfo();
-        const QString rel = root.relativeFilePath(abs);
-        if (rel == QStringLiteral(".git") || rel.startsWith(QStringLiteral(".git/"))
-            || rel.contains(QStringLiteral("/.git/")) || rel.endsWith(QStringLiteral("/.git"))) {
-            if (fi.fileName() == QStringLiteral(".git"))
-                out->skipped.push_back(
-                    {rel + u'/', QStringLiteral("vcs-metadata: git directory (open the folder as a "
-                                                "repository to read it)")});
-            continue;
-        }
-        if (rel.contains(QChar::ReplacementCharacter) && !fi.exists() && !fi.isSymLink()) {
-            out->skipped.push_back({rel, QStringLiteral("bad-path: file name is not valid UTF-8")});
-            continue;
-        }
-        if (fi.isSymLink()) {
-            if (QString why = filter.skipByPath(rel); !why.isEmpty()) {
-                out->skipped.push_back({rel, why});
-                continue;
-            }
-            SourceItem item;
-            item.kind = ItemKind::Symlink;
-            item.path = rel;
-            const QByteArray p = QFile::encodeName(abs);
-            QByteArray buf(4096, Qt::Uninitialized);
-            const ssize_t n = ::readlink(p.constData(), buf.data(), size_t(buf.size()));
-            buf.resize(n < 0 ? 0 : qsizetype(n));
-            item.text = buf;
-            item.bytes = buf.size();
-            item.contentId = blobIdOf(buf);
-            item.encoding = QStringLiteral("utf-8");
-            out->items.push_back(std::move(item));
-            continue;
-        }
-        if (fi.isDir())
-            continue;
-        if (!fi.isFile()) {
-            out->skipped.push_back({rel, QStringLiteral("special-file: not a regular file")});
-            continue;
-        }
-        if (QString why = filter.skipByPath(rel); !why.isEmpty()) {
-            out->skipped.push_back({rel, why});
-            continue;
-        }
-        readPlainFile(abs, rel, filter, out);
-    }
+    const QByteArray root = QFile::encodeName(info.absoluteFilePath());
+    if (OpenStatus st = walk(root, QByteArray(), filter, out, cancel); !st.ok())
+        return st;
     std::sort(out->items.begin(), out->items.end(),
               [](const SourceItem &a, const SourceItem &b) { return a.path < b.path; });
     std::sort(out->skipped.begin(), out->skipped.end(),
