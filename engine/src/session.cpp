@@ -13,6 +13,7 @@
 #include "session_impl.h"
 
 #include <cstring>
+#include <fstream>
 
 namespace folio {
 
@@ -28,6 +29,21 @@ Status cancelled_status()
     return Status::error("cancelled");
 }
 
+void dump_layers(const std::string &dir, const ForwardTrace &trace, std::int64_t start, int n,
+                 const ModelConfig &cfg)
+{
+    std::ofstream index(dir + "/index.txt", std::ios::app);
+    for (std::size_t l = 0; l < trace.layer_out.size(); ++l) {
+        const std::string file = "pos" + std::to_string(start) + "_layer" + std::to_string(l)
+                                 + ".f32";
+        std::ofstream out(dir + "/" + file, std::ios::binary | std::ios::trunc);
+        const std::vector<float> &v = trace.layer_out[l];
+        out.write(reinterpret_cast<const char *>(v.data()),
+                  std::streamsize(v.size() * sizeof(float)));
+        index << file << ' ' << start << ' ' << n << ' ' << cfg.hc_mult << ' ' << cfg.dim << '\n';
+    }
+}
+
 // Runs the main model over `tokens` (positions state.n_tokens..) as one forward call; fills
 // last_logits/last_hidden, and all-position logits when `all` is given. Keeps the MTP block one
 // position behind.
@@ -38,7 +54,11 @@ void forward_chunk(Impl &s, const std::int32_t *tokens, int n, std::vector<float
     const std::size_t row = std::size_t(cfg.hc_mult) * cfg.dim;
     const std::int64_t start = s.state.n_tokens;
     std::vector<float> h;
-    forward_blocks(w, s.state, tokens, n, h, s.pool.get(), nullptr);
+    ForwardTrace trace;
+    trace.keep_layers = !s.dump_dir.empty();
+    forward_blocks(w, s.state, tokens, n, h, s.pool.get(), trace.keep_layers ? &trace : nullptr);
+    if (trace.keep_layers)
+        dump_layers(s.dump_dir, trace, start, n, cfg);
     if (all) {
         all->resize(std::size_t(n) * cfg.vocab_size);
         head_logits(w, w.hc_head, w.norm, h.data(), n, all->data(), s.pool.get());
@@ -351,6 +371,17 @@ Status Session::load(const std::string &bytes)
     s.state = std::move(*state);
     s.last_logits = std::move(logits);
     s.last_hidden = std::move(hidden);
+    return Status::ok();
+}
+
+Status Session::set_layer_dump(const std::string &dir)
+{
+    if (!dir.empty()) {
+        std::ofstream probe(dir + "/index.txt", std::ios::app);
+        if (!probe)
+            return Status::error("cannot write " + dir + "/index.txt");
+    }
+    m_impl->dump_dir = dir;
     return Status::ok();
 }
 

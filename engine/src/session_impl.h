@@ -29,6 +29,7 @@ struct Session::Impl
     std::vector<float> last_logits; // [vocab] of the last position; empty before any token
     std::vector<float> last_hidden; // [hc, dim] final residual of the last position (MTP input)
     std::atomic<bool> cancelled{false};
+    std::string dump_dir; // --dump-layers target; empty = off
 };
 
 } // namespace folio

@@ -128,6 +128,12 @@ public:
     // Bytes of context-proportional state held now (compressed entries and indexer keys).
     std::uint64_t state_bytes() const;
 
+    // Debugging aid (`--dump-layers DIR`): from now on every forward call writes the residual
+    // after each block as raw little-endian FP32 [n, hc_mult, dim] to
+    // DIR/pos<start>_layer<L>.f32 and appends "file start n hc_mult dim" to DIR/index.txt.
+    // An empty dir turns it off. Fails when DIR cannot be written.
+    Status set_layer_dump(const std::string &dir);
+
     struct Impl;
 
 private:
