@@ -427,11 +427,25 @@ FOLIO_TEST(mkmodel_flash_sparse_reports_real_sizes)
     CHECK_NEAR(double(pc.main) / 1e9, 284.33, 0.005);
     CHECK_NEAR(double(pc.main + pc.mtp) / 1e9, 290.94, 0.005);
     CHECK_NEAR(double(pc.active_per_token) / 1e9, 13.27, 0.005);
-    // Shard 1 holds only embed.weight, as in the release; the real shard sizes differ from ours
-    // only by the JSON header.
-    const TensorView *embed = (*ck)->find("embed.weight");
-    REQUIRE(embed != nullptr);
-    CHECK(fs::file_size(dir + "/model-00001-of-00046.safetensors") - embed->nbytes < 200);
+    // The release's shard files, byte for byte in size (spec §3.1, from the LFS pointers): the
+    // header layout (compact JSON, dtype order, padding) and the sharding are the release's.
+    auto shard_size = [&](int i) {
+        char name[64];
+        std::snprintf(name, sizeof name, "/model-%05d-of-00046.safetensors", i);
+        return std::uint64_t(fs::file_size(dir + name));
+    };
+    CHECK_EQ(shard_size(1), 1059061856u);  // embed.weight alone
+    CHECK_EQ(shard_size(2), 3566321192u);  // layer 0 (sliding window, hash routing)
+    CHECK_EQ(shard_size(4), 3596229272u);  // layer 2 (CSA with tid2eid)
+    CHECK_EQ(shard_size(5), 3568768976u);  // layer 3 (HCA)
+    CHECK_EQ(shard_size(6), 3590024776u);  // layer 4 (CSA)
+    CHECK_EQ(shard_size(12), 3590026352u); // layer 10 (CSA, two-digit names)
+    CHECK_EQ(shard_size(13), 3568770544u); // layer 11 (HCA, two-digit names)
+    CHECK_EQ(shard_size(46), 3593956092u); // the MTP block
+    std::uint64_t total = 0;
+    for (int i = 1; i <= 46; ++i)
+        total += shard_size(i);
+    CHECK_EQ(total, 159617149040u);
     fs::remove_all(dir);
 
     // --layers keeps the release's pattern for the first layers.
