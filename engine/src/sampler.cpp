@@ -105,64 +105,96 @@ Result<int> Sampler::sample(const float *logits, std::size_t n)
     if (m_params.greedy() || m_params.top_k == 1)
         return argmax(logits, n);
 
-    // Candidates: (logit, id). Sorted by logit descending, ties to the lower id, when a filter
-    // needs the order; top-k only needs the first k (partial sort).
-    m_candidates.clear();
-    for (std::size_t i = 0; i < n; ++i)
-        if (logits[i] != -INFINITY)
-            m_candidates.emplace_back(logits[i], int(i));
+    // The filters only decide WHICH tokens stay; the draw then walks the kept tokens in id order.
+    // So no filter needs a full sort of the vocabulary (129,280 entries): top-k is a selection,
+    // top-p a bucketed cumulative sum plus a sort of one bucket. "Before" is the total order
+    // (logit descending, ties to the lower id) that defines the top-k / top-p sets.
     auto before = [](const std::pair<float, int> &a, const std::pair<float, int> &b) {
         return a.first != b.first ? a.first > b.first : a.second < b.second;
     };
-    const bool need_order = m_params.top_k > 0 || m_params.top_p < 1.0f;
+    m_candidates.clear(); // (logit, id) of the kept tokens, in id order
+    for (std::size_t i = 0; i < n; ++i)
+        if (logits[i] != -INFINITY)
+            m_candidates.emplace_back(logits[i], int(i));
+
     if (m_params.top_k > 0 && size_t(m_params.top_k) < m_candidates.size()) {
-        std::partial_sort(m_candidates.begin(), m_candidates.begin() + m_params.top_k,
-                          m_candidates.end(), before);
-        m_candidates.resize(size_t(m_params.top_k));
-    } else if (need_order) {
-        std::sort(m_candidates.begin(), m_candidates.end(), before);
+        std::vector<std::pair<float, int>> sel = m_candidates;
+        std::nth_element(sel.begin(), sel.begin() + (m_params.top_k - 1), sel.end(), before);
+        const std::pair<float, int> kth = sel[size_t(m_params.top_k - 1)];
+        std::erase_if(m_candidates, [&](const auto &c) { return before(kth, c); });
     }
 
-    // Softmax of logit / temperature over the candidates, in double.
+    // Softmax of logit / temperature over the kept tokens, in double.
     const double inv_t = 1.0 / double(m_params.temperature);
     m_probs.resize(m_candidates.size());
-    double sum = 0, p_max = 0;
+    double sum = 0;
     for (size_t i = 0; i < m_candidates.size(); ++i) {
         m_probs[i] = std::exp((double(m_candidates[i].first) - double(max_logit)) * inv_t);
         sum += m_probs[i];
-        p_max = std::max(p_max, m_probs[i]);
     }
     for (double &p : m_probs)
         p /= sum;
-    p_max /= sum;
+    const double p_max = 1.0 / sum; // the max logit's exp(0) / sum
 
-    // Top-p: the smallest prefix (in descending order) reaching top_p; always >= 1 token.
-    size_t keep = m_candidates.size();
-    if (m_params.top_p < 1.0f) {
-        double cum = 0;
+    // Top-p: the smallest set, in the total order, whose probability reaches top_p (always >= 1
+    // token). Tokens are bucketed by logit distance from the maximum (monotone, so buckets follow
+    // the total order); the buckets' masses find the bucket where the sum crosses top_p, and only
+    // that bucket is sorted.
+    if (m_params.top_p < 1.0f && m_candidates.size() > 1) {
+        constexpr int kBuckets = 4096;
+        float max_key = 0;
+        for (const auto &c : m_candidates)
+            max_key = std::max(max_key, max_logit - c.first);
+        auto bucket_of = [&](float logit) {
+            if (max_key == 0)
+                return 0;
+            return std::min(kBuckets - 1, int((max_logit - logit) / max_key * kBuckets));
+        };
+        std::vector<double> mass(kBuckets, 0.0);
+        for (size_t i = 0; i < m_candidates.size(); ++i)
+            mass[size_t(bucket_of(m_candidates[i].first))] += m_probs[i];
         const double target = double(m_params.top_p) * (1.0 - kBoundarySlack);
-        for (size_t i = 0; i < m_candidates.size(); ++i) {
-            cum += m_probs[i];
-            if (cum >= target) {
-                keep = i + 1;
+        double cum = 0;
+        int crossing = kBuckets - 1;
+        for (int b = 0; b < kBuckets; ++b) {
+            if (cum + mass[size_t(b)] >= target) {
+                crossing = b;
                 break;
             }
+            cum += mass[size_t(b)];
         }
+        // Inside the crossing bucket, take tokens in the total order until the sum reaches it.
+        std::vector<std::pair<std::pair<float, int>, double>> edge;
+        for (size_t i = 0; i < m_candidates.size(); ++i)
+            if (bucket_of(m_candidates[i].first) == crossing)
+                edge.push_back({m_candidates[i], m_probs[i]});
+        std::sort(edge.begin(), edge.end(),
+                  [&](const auto &a, const auto &b) { return before(a.first, b.first); });
+        std::pair<float, int> last = edge.front().first;
+        for (const auto &e : edge) {
+            last = e.first;
+            cum += e.second;
+            if (cum >= target)
+                break;
+        }
+        for (size_t i = 0; i < m_candidates.size(); ++i)
+            if (before(last, m_candidates[i]))
+                m_probs[i] = 0; // after the cut
     }
     // Min-p: drop tokens below min_p * p_max (the most likely token always stays).
     const double floor_p = double(m_params.min_p) * p_max * (1.0 - kBoundarySlack);
     double kept_sum = 0;
-    for (size_t i = 0; i < keep; ++i) {
-        if (m_probs[i] < floor_p)
-            m_probs[i] = 0;
-        kept_sum += m_probs[i];
+    for (double &p : m_probs) {
+        if (p < floor_p)
+            p = 0;
+        kept_sum += p;
     }
 
-    // Draw u in [0, kept_sum) and walk the cumulative sum.
+    // Draw u in [0, kept_sum) and walk the kept tokens in id order.
     const double u = next_unit() * kept_sum;
     double cum = 0;
     int last = -1;
-    for (size_t i = 0; i < keep; ++i) {
+    for (size_t i = 0; i < m_candidates.size(); ++i) {
         if (m_probs[i] == 0)
             continue;
         cum += m_probs[i];

@@ -6,6 +6,7 @@
 
 #include "folio_test.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <set>
@@ -150,6 +151,46 @@ FOLIO_TEST(sampler_top_p_boundaries)
     CHECK(keep(1.0f) == (std::set<int>{0, 1, 2}));
     // A tiny top_p still keeps the most likely token.
     CHECK(keep(1e-6f) == (std::set<int>{0}));
+}
+
+// The top-p set equals the one a plain full sort defines (logit descending, ties to the lower id),
+// also with many equal logits (several tokens per bucket, ties at the cut).
+FOLIO_TEST(sampler_top_p_matches_a_full_sort)
+{
+    std::mt19937 gen(11);
+    for (int trial = 0; trial < 12; ++trial) {
+        const bool ties = trial % 2 == 1;
+        std::vector<float> l(60);
+        std::normal_distribution<float> nd(0.0f, 1.0f);
+        for (float &x : l)
+            x = ties ? float(int(gen() % 4)) : nd(gen);
+        const float top_p = 0.3f + 0.05f * float(trial);
+        // Reference: sort, softmax, smallest prefix reaching top_p.
+        std::vector<int> order(l.size());
+        for (size_t i = 0; i < order.size(); ++i)
+            order[i] = int(i);
+        std::sort(order.begin(), order.end(), [&](int a, int b) {
+            return l[size_t(a)] != l[size_t(b)] ? l[size_t(a)] > l[size_t(b)] : a < b;
+        });
+        double z = 0;
+        for (float x : l)
+            z += std::exp(double(x));
+        std::set<int> expected;
+        double cum = 0;
+        for (int id : order) {
+            expected.insert(id);
+            cum += std::exp(double(l[size_t(id)])) / z;
+            if (cum >= top_p * (1 - 1e-6))
+                break;
+        }
+        auto s = Sampler::create(params(1.0f, 0, top_p, 0.0f, 100 + std::uint64_t(trial)));
+        REQUIRE(s.is_ok());
+        const std::set<int> got = support(*s, l, 20000);
+        if (got != expected)
+            std::fprintf(stderr, "  trial %d: %zu tokens sampled, %zu expected\n", trial,
+                         got.size(), expected.size());
+        CHECK(got == expected);
+    }
 }
 
 FOLIO_TEST(sampler_top_k_boundaries)
