@@ -458,6 +458,36 @@ FOLIO_TEST(mkmodel_flash_sparse_reports_real_sizes)
     fs::remove_all(dir);
 }
 
+// Every weight / expert format combination writes a checkpoint that validates against its own
+// config (sparse: the layout is the point here).
+FOLIO_TEST(mkmodel_every_weight_format_validates)
+{
+    if (!have_tokenizer()) {
+        folio_test::skip("no tokenizer.json");
+        return;
+    }
+    const std::string dir = tmp_dir("formats");
+    struct Case
+    {
+        const char *args;
+        WeightFormat weights;
+        ExpertFormat experts;
+    } cases[] = {{"--weights bf16 --expert-format bf16", WeightFormat::BF16, ExpertFormat::BF16},
+                 {"--weights fp8 --expert-format fp8", WeightFormat::FP8, ExpertFormat::FP8},
+                 {"--weights bf16 --expert-format fp4", WeightFormat::BF16, ExpertFormat::FP4},
+                 {"--weights fp8 --expert-format bf16", WeightFormat::FP8, ExpertFormat::BF16}};
+    for (const Case &c : cases) {
+        REQUIRE(
+            mkmodel(std::string(c.args) + " --layers 3 --sparse --out \"" + dir + "\"" + tok_arg())
+            == 0);
+        Result<ModelConfig> cfg = load_model_config(dir + "/config.json");
+        REQUIRE(cfg.is_ok());
+        CHECK(cfg->weight_format == c.weights);
+        CHECK(cfg->expert_format == c.experts);
+        CHECK(load(dir).is_ok());
+    }
+}
+
 FOLIO_TEST(mkmodel_usage_errors)
 {
     CHECK_EQ(mkmodel("--preset tiny"), 2); // no --out
