@@ -35,6 +35,8 @@ packages=(
   libgit2-dev libpoppler-qt6-dev poppler-utils libsqlite3-dev sqlite3 libzstd-dev liblz4-dev libxxhash-dev
   libcpp-httplib-dev libssl-dev libopenblas-dev
   xvfb xauth python3 python3-venv python3-pip qpdf
+  # Packaging (issue 11): icon rendering, .deb tools and the validators tests/packaging runs.
+  librsvg2-bin dpkg-dev fakeroot file appstream desktop-file-utils lintian
 )
 missing=()
 for p in "${packages[@]}"; do
