@@ -318,15 +318,22 @@ FOLIO_TEST(tokenizer_is_thread_safe)
     CHECK(std::all_of(ok.begin(), ok.end(), [](int v) { return v == 1; }));
 }
 
-// Loads the real file with one field changed; returns the error message ("" if it loaded).
-std::string load_error_with(const std::function<void(folio::json::Value &)> &edit)
+// Loads the real file with one field changed.
+folio::Result<std::shared_ptr<const Tokenizer>> load_with(
+    const std::function<void(folio::json::Value &)> &edit)
 {
     static const std::string text = folio::read_text_file(FOLIO_TOKENIZER_JSON).value();
     auto doc = folio::json::parse(text);
     if (!doc)
-        return "parse failed";
+        return folio::Status::error("parse failed");
     edit(*doc);
-    auto tok = Tokenizer::load_from_json(doc->dump(), "edited.json");
+    return Tokenizer::load_from_json(doc->dump(), "edited.json");
+}
+
+// The error message of such a load ("" if it loaded).
+std::string load_error_with(const std::function<void(folio::json::Value &)> &edit)
+{
+    auto tok = load_with(edit);
     return tok ? std::string() : tok.status().message();
 }
 
@@ -383,8 +390,13 @@ FOLIO_TEST(tokenizer_unsupported_fields_are_named)
                        *member(d, "truncation") = t;
                    }),
                    "truncation"));
+    CHECK(contains(load_error_with([](Value &d) {
+                       Value &first = member(d, "added_tokens")->as_array()[0];
+                       *member(first, "id") = Value::integer(900000000);
+                   }),
+                   "not dense"));
     // The pair form of merges loads and gives the same ids as the string form.
-    const std::string ok = load_error_with([](Value &d) {
+    auto pairs = load_with([](Value &d) {
         Value &merges = *member(*member(d, "model"), "merges");
         for (Value &m : merges.as_array()) {
             const std::string s = m.as_string();
@@ -395,7 +407,12 @@ FOLIO_TEST(tokenizer_unsupported_fields_are_named)
             m = pair;
         }
     });
-    CHECK(ok.empty());
+    REQUIRE(pairs);
+    auto tok = real_tokenizer();
+    REQUIRE(tok);
+    const std::string sample = read_bytes(std::filesystem::path(FOLIO_TEST_DATA_DIR) / "tokenizer"
+                                          / "edge_random_mix.txt");
+    CHECK(pairs.value()->encode(sample) == tok->encode(sample));
     auto missing = Tokenizer::load("/nonexistent/tokenizer.json");
     CHECK(!missing);
     CHECK(contains(missing.status().message(), "/nonexistent/tokenizer.json"));

@@ -313,6 +313,13 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::load_from_json(std::string_v
 
     // Decode table: added tokens take precedence over the vocabulary for the same id (the
     // reference looks ids up in the added vocabulary first).
+    // Ids index flat tables, so they must be (nearly) dense: a file claiming id 10^9 for a small
+    // vocabulary is refused instead of allocating gigabytes.
+    if (size_t(max_id) > 2 * (data->vocab.size() + data->added.size()) + 1024)
+        return field_error(origin, "model.vocab",
+                           "ids are not dense (largest id " + std::to_string(max_id) + " for "
+                               + std::to_string(data->vocab.size() + data->added.size())
+                               + " tokens)");
     const size_t n = size_t(max_id + 1);
     std::vector<std::string_view> spelling(n);
     std::vector<bool> spelled(n, false);
