@@ -26,6 +26,7 @@ struct Deleter
     void operator()(git_status_list *p) const { git_status_list_free(p); }
     void operator()(git_index *p) const { git_index_free(p); }
     void operator()(git_signature *p) const { git_signature_free(p); }
+    void operator()(git_config *p) const { git_config_free(p); }
 };
 
 template<class T>

@@ -125,6 +125,33 @@ int collectEntry(const char *root, const git_tree_entry *entry, void *payload)
     return 0;
 }
 
+// True when some attributes file could apply to the tree: a .gitattributes in it, the repository's
+// info/attributes, or the user's global attributes file (core.attributesFile or the XDG default).
+bool anyAttributesFile(git_repository *repo, const std::vector<Entry> &entries)
+{
+    for (const Entry &e : entries) {
+        if (e.rawPath == ".gitattributes" || e.rawPath.endsWith("/.gitattributes"))
+            return true;
+    }
+    const QString gitDir = QFile::decodeName(git_repository_path(repo));
+    if (QFileInfo::exists(gitDir + QStringLiteral("info/attributes")))
+        return true;
+    git_config *rawConfig = nullptr;
+    if (git_repository_config_snapshot(&rawConfig, repo) == 0) {
+        git::Ptr<git_config> config(rawConfig);
+        git_buf buf = GIT_BUF_INIT;
+        const bool set = git_config_get_string_buf(&buf, config.get(), "core.attributesFile") == 0;
+        git_buf_dispose(&buf);
+        if (set)
+            return true;
+    }
+    git_error_clear();
+    QString xdg = qEnvironmentVariable("XDG_CONFIG_HOME");
+    if (xdg.isEmpty())
+        xdg = QDir::homePath() + QStringLiteral("/.config");
+    return QFileInfo::exists(xdg + QStringLiteral("/git/attributes"));
+}
+
 // Reads a regular file from disk in the same two steps as a blob: size first, then content.
 bool readDiskFile(const QString &path, qint64 maxBytes, QByteArray *content, qint64 *size)
 {
@@ -399,6 +426,9 @@ OpenStatus GitSource::Impl::readTree(git_repository *r, const git_oid &commitId,
     std::vector<Entry> entries;
     if (auto c = FOLIO_GIT(git_tree_walk(tree, GIT_TREEWALK_PRE, collectEntry, &entries)); !c)
         return OpenStatus::failure(OpenResult::Damaged, c.message);
+    // Attribute lookups cost a few file-system probes each (libgit2 re-checks every attributes
+    // source per call); skip them all when no attributes can apply, the common case.
+    const bool haveAttributes = anyAttributesFile(r, entries);
     git_odb *rawOdb = nullptr;
     if (auto c = FOLIO_GIT(git_repository_odb(&rawOdb, r)); !c)
         return OpenStatus::failure(OpenResult::Damaged, c.message);
@@ -425,7 +455,8 @@ OpenStatus GitSource::Impl::readTree(git_repository *r, const git_oid &commitId,
                 return s;
             continue;
         }
-        const PathAttributes attrs = attributesOf(r, &commitId, e.rawPath);
+        const PathAttributes attrs = haveAttributes ? attributesOf(r, &commitId, e.rawPath)
+                                                    : PathAttributes();
         if (QString why = filter.skipByPath(path, attrs); !why.isEmpty()) {
             out->skipped.push_back({path, why});
             continue;
@@ -571,6 +602,7 @@ OpenStatus GitSource::Impl::readWorktree(git_tree *headTree, const FileFilter &f
         files.push_back(std::move(e));
     }
     const QString root = QString::fromUtf8(git_repository_workdir(repo.get()));
+    const bool haveAttributes = anyAttributesFile(repo.get(), files);
     for (const Entry &e : files) {
         if (cancel && cancel->load())
             return OpenStatus::failure(OpenResult::Cancelled, QStringLiteral("cancelled"));
@@ -578,6 +610,13 @@ OpenStatus GitSource::Impl::readWorktree(git_tree *headTree, const FileFilter &f
         if (!isValidUtf8(e.rawPath)) {
             out->skipped.push_back(
                 {path, QStringLiteral("bad-path: file name is not valid UTF-8")});
+            continue;
+        }
+        if (e.rawPath.endsWith('/')) {
+            // An untracked directory libgit2 did not descend into: a nested repository.
+            out->skipped.push_back(
+                {path, QStringLiteral("nested-repository: untracked git repository inside the work "
+                                      "tree, not read")});
             continue;
         }
         if (e.mode == GIT_FILEMODE_COMMIT) {
@@ -592,7 +631,8 @@ OpenStatus GitSource::Impl::readWorktree(git_tree *headTree, const FileFilter &f
             }
             continue;
         }
-        const PathAttributes attrs = attributesOf(repo.get(), nullptr, e.rawPath);
+        const PathAttributes attrs = haveAttributes ? attributesOf(repo.get(), nullptr, e.rawPath)
+                                                    : PathAttributes();
         if (QString why = filter.skipByPath(path, attrs); !why.isEmpty()) {
             out->skipped.push_back({path, why});
             continue;

@@ -4,11 +4,16 @@
 #include "ingest/pdf_source.h"
 
 #include "ingest/logging.h"
+#include "ingest/token_counter.h"
 
 #include <poppler-qt6.h>
 
 #include <QFile>
 #include <QFileInfo>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
 
 namespace folio::ingest {
 
@@ -189,31 +194,60 @@ OpenStatus PdfSource::read(const FileFilter &filter, SourceContents *out, const 
     out->title = d->doc->title();
     out->author = d->doc->author();
     out->pageCount = d->doc->numPages();
-    for (int i = 0; i < out->pageCount; ++i) {
-        if (cancel && cancel->load())
-            return OpenStatus::failure(OpenResult::Cancelled, QStringLiteral("cancelled"));
-        SourceItem item;
-        item.kind = ItemKind::PdfPage;
-        item.path = d->displayPath;
-        item.page = i + 1;
-        item.encoding = QStringLiteral("utf-8");
-        std::unique_ptr<Poppler::Page> page(d->doc->page(i));
-        if (!page) {
-            // A page object Poppler cannot build is reported like a page without text, and noted.
-            item.noText = true;
-            out->notes << QStringLiteral("page %1 could not be read (damaged page object)")
-                              .arg(i + 1);
-        } else {
-            item.label = page->label();
-            const QString text = normalizePdfText(pageText(*page));
-            if (text.trimmed().isEmpty())
-                item.noText = true;
-            else
-                item.text = text.toUtf8();
+    // Pages are extracted on several threads, each with its own Document: a Poppler Document is
+    // not safe to share between threads, separate ones are. Small files stay on one thread (a
+    // second Document costs a parse of the file).
+    const int pages = out->pageCount;
+    const unsigned threads = pages < 16
+                                 ? 1u
+                                 : std::min(std::max(1u, std::thread::hardware_concurrency()),
+                                            unsigned(pages / 8));
+    std::vector<SourceItem> items(static_cast<size_t>(pages));
+    std::vector<QString> notes(static_cast<size_t>(pages));
+    std::atomic_bool cancelled{false};
+    parallelFor(threads, threads, [&](std::size_t job) {
+        std::unique_ptr<Poppler::Document> own;
+        Poppler::Document *doc = d->doc.get();
+        if (job > 0) {
+            own = Poppler::Document::load(d->filePath, d->password, d->password);
+            doc = own.get();
         }
-        item.bytes = item.text.size();
-        item.contentId = blobIdOf(item.text); // token counts depend on the text alone
-        out->items.push_back(std::move(item));
+        const int first = int(job) * pages / int(threads);
+        const int last = int(job + 1) * pages / int(threads);
+        for (int i = first; i < last; ++i) {
+            if (cancel && cancel->load()) {
+                cancelled = true;
+                return;
+            }
+            SourceItem &item = items[size_t(i)];
+            item.kind = ItemKind::PdfPage;
+            item.path = d->displayPath;
+            item.page = i + 1;
+            item.encoding = QStringLiteral("utf-8");
+            std::unique_ptr<Poppler::Page> page(doc && !doc->isLocked() ? doc->page(i) : nullptr);
+            if (!page) {
+                // A page object Poppler cannot build is reported like a page without text, noted.
+                item.noText = true;
+                notes[size_t(i)] = QStringLiteral("page %1 could not be read (damaged page object)")
+                                       .arg(i + 1);
+            } else {
+                item.label = page->label();
+                const QString text = normalizePdfText(pageText(*page));
+                if (text.trimmed().isEmpty())
+                    item.noText = true;
+                else
+                    item.text = text.toUtf8();
+            }
+            item.bytes = item.text.size();
+            item.contentId = blobIdOf(item.text); // token counts depend on the text alone
+        }
+    });
+    if (cancelled)
+        return OpenStatus::failure(OpenResult::Cancelled, QStringLiteral("cancelled"));
+    for (int i = 0; i < pages; ++i) {
+        if (!notes[size_t(i)].isEmpty())
+            out->notes << notes[size_t(i)];
+        out->items.push_back(std::move(items[size_t(i)]));
     }
     return OpenStatus::success();
 }

@@ -406,6 +406,9 @@ private Q_SLOTS:
         r.write("untracked.txt", "fresh\n", false);
         r.write("debug.log", "ignored\n", false);
         r.write("build/out.txt", "ignored dir\n", false);
+        fixture::Repo nested; // an untracked repository inside the work tree
+        nested.init(dir + QStringLiteral("/nested"));
+        nested.write("inner.txt", "inner\n");
         GitOptions opt;
         opt.location = dir;
         opt.worktree = true;
@@ -417,6 +420,9 @@ private Q_SLOTS:
             paths << i.path;
         QCOMPARE(paths, (QStringList{".gitignore", "changed.txt", "kept.txt", "untracked.txt"}));
         QCOMPARE(itemOf(c, QStringLiteral("changed.txt"))->text, QByteArray("new content\n"));
+        const SkippedItem *nestedSkip = skipOf(c, QStringLiteral("nested/"));
+        QVERIFY(nestedSkip);
+        QVERIFY(nestedSkip->reason.startsWith(QStringLiteral("nested-repository")));
         // Without --worktree the commit is read, not the disk.
         opt.worktree = false;
         const SourceContents committed = readRepo(opt);

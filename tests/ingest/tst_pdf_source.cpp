@@ -269,6 +269,27 @@ private Q_SLOTS:
         }
     }
 
+    // Enough pages for the parallel extraction (several Poppler documents, one per thread):
+    // every page in order, with its own text and label.
+    void manyPagesInOrder()
+    {
+        fixture::PdfSpec spec;
+        for (int i = 1; i <= 64; ++i)
+            spec.pages.push_back({{QStringLiteral("Page %1 body").arg(i)}});
+        spec.pageLabels = "0 << /S /D /St 101 >>";
+        const QString path = write(QStringLiteral("long.pdf"), fixture::makePdf(spec));
+        OpenStatus status;
+        const SourceContents c = readPdf(path, {}, &status);
+        QVERIFY2(status.ok(), qPrintable(status.message));
+        QCOMPARE(c.items.size(), 64);
+        for (int i = 0; i < 64; ++i) {
+            QCOMPARE(c.items[i].page, i + 1);
+            QCOMPARE(c.items[i].label, QString::number(101 + i));
+            QCOMPARE(QString::fromUtf8(c.items[i].text).trimmed(),
+                     QStringLiteral("Page %1 body").arg(i + 1));
+        }
+    }
+
     void pdfThroughIngestRequest()
     {
         IngestRequest req;
