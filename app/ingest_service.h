@@ -1,0 +1,114 @@
+// IngestService: adds sources (a repository at a branch/tag/commit or its work tree, PDFs, text
+// files, folders) by running ingest on its own thread, packs them with the token counter of the
+// configured model (or a byte estimate when there is none), and keeps the sources panel's model,
+// the context budget and the packed context up to date. Excluding a file in the panel re-packs.
+// Nothing here runs ingest on the UI thread; cancel() stops a running ingest between files.
+#pragma once
+
+#include <QObject>
+#include <QSet>
+#include <QStringList>
+#include <QVector>
+
+#include <memory>
+
+namespace folio::app {
+
+class SourcesModel;
+class WorkerThread;
+
+struct RepositoryRequest
+{
+    QString location;      // a path inside a repository, or a URL to clone
+    QString ref;           // branch, tag or commit; empty = HEAD
+    bool worktree = false; // read the working tree (uncommitted changes) instead of a commit
+};
+
+struct ExclusionSuggestion
+{
+    QString exclude; // a glob
+    QString reason;
+    qint64 tokens = 0;
+    qint64 totalAfter = 0;
+};
+
+struct BudgetInfo
+{
+    qint64 used = 0;   // tokens of the packed sources
+    qint64 budget = 0; // context − answer reserve
+    qint64 context = 0;
+    qint64 reserve = 0;
+    bool over = false;
+    bool exact = true;                        // false: counts are estimates (no tokenizer)
+    QString counter;                          // what counted
+    QVector<ExclusionSuggestion> suggestions; // ranked, only when over budget
+};
+
+// The packed sources as the inference controller needs them.
+struct PackedContext
+{
+    QByteArray text;        // UTF-8, the sources part of the system prompt
+    QByteArray spanMapJson; // docs/architecture.md "Span map"
+    qint64 tokens = 0;
+    int sourceCount = 0;
+};
+
+class IngestService : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit IngestService(SourcesModel *model, QObject *parent = nullptr);
+    ~IngestService() override;
+
+    // tokenizer.json of the model; empty = byte estimate. Takes effect at the next pack.
+    void setTokenizerPath(const QString &path);
+    void setBudget(qint64 contextTokens, qint64 answerReserve);
+
+    void addRepository(const RepositoryRequest &request);
+    void addDocuments(const QStringList &pdfPaths, const QByteArray &password = {});
+    // Dropped or chosen paths: a folder with .git is a repository, *.pdf a document, the rest
+    // text files and folders.
+    void addPaths(const QStringList &paths);
+    void removeSource(int index);
+    void clearSources();
+    void cancel();
+    // Asks for the text of an item as ingest read it; answered by itemText().
+    void requestItemText(int source, const QString &path);
+
+    bool isBusy() const { return m_pending > 0; }
+    int sourceCount() const { return m_sourceCount; }
+    const BudgetInfo &budget() const { return m_budget; }
+    const PackedContext &packed() const { return m_packed; }
+    // Blocks until queued work is done (tests, shutdown).
+    void waitForIdle();
+
+Q_SIGNALS:
+    void busyChanged(bool busy);
+    // A stage started ("Reading repository…"); `files` and `elapsed` describe the last one.
+    void stageChanged(const QString &stage);
+    void needsPassword(const QStringList &pdfPaths, bool wrongPassword);
+    void failed(const QString &message);
+    void sourceAdded(const QString &name, int items, int skipped, double seconds);
+    void budgetChanged(const folio::app::BudgetInfo &budget);
+    void itemText(int source, const QString &path, const QString &text, const QString &root);
+
+private:
+    struct State;
+    void runRequest(std::function<void()> job);
+    void repack();
+    void finishJob();
+
+    SourcesModel *m_model;
+    std::shared_ptr<State> m_state;
+    std::unique_ptr<WorkerThread> m_thread;
+    int m_pending = 0;
+    int m_sourceCount = 0;
+    int m_treeGeneration = -1;
+    BudgetInfo m_budget;
+    PackedContext m_packed;
+};
+
+} // namespace folio::app
+
+Q_DECLARE_METATYPE(folio::app::BudgetInfo)

@@ -1,0 +1,87 @@
+// StorageService: appcore's access to the database (storage/) for the GUI. One connection, owned
+// by a dedicated storage thread; every request is posted there and its result comes back as a
+// signal on the caller's thread, so the UI never waits for SQLite. Converts storage's rows into
+// the appcore values the UI uses (SessionInfo, ChatMessage), including branch positions for the
+// branch switcher and the citation/stat JSON whose meaning appcore owns.
+#pragma once
+
+#include "app/chat_message.h"
+
+#include <QObject>
+#include <QVector>
+
+#include <memory>
+
+namespace folio::app {
+
+class WorkerThread;
+
+struct SessionInfo
+{
+    qint64 id = 0;
+    QString title;
+    qint64 createdMs = 0;
+    qint64 updatedMs = 0; // last use: the sessions list sorts by it
+};
+
+// What the controller stores for a new message.
+struct NewMessage
+{
+    qint64 sessionId = 0;
+    qint64 parentId = 0; // 0: first question of a branch
+    ChatMessage message;
+};
+
+class StorageService : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit StorageService(QObject *parent = nullptr);
+    ~StorageService() override;
+
+    // All asynchronous; results arrive as the signals below.
+    void open(const QString &databasePath);
+    void listSessions();
+    void createSession(const QString &title);
+    void renameSession(qint64 id, const QString &title);
+    void deleteSession(qint64 id);
+    void touchSession(qint64 id);
+    // The branch last continued on (or the one through `leafId` when given).
+    void loadConversation(qint64 sessionId, qint64 leafId = 0);
+    // Moves the branch at `messageId` to its previous/next sibling and loads that branch.
+    void switchBranch(qint64 sessionId, qint64 messageId, int delta);
+    // Adds a message; `tag` comes back with messageAdded so the caller knows which row it was.
+    void addMessage(const NewMessage &message, int tag);
+    void updateMessage(qint64 sessionId, const ChatMessage &message);
+
+    // Blocks until every request posted so far has been handled (tests, shutdown).
+    void waitForIdle();
+
+    // appcore owns the JSON of citations and stats in the messages table.
+    static QString citationsToJson(const QVector<CitationLink> &citations);
+    static QVector<CitationLink> citationsFromJson(const QString &json);
+    static QString statsToJson(const AnswerStats &stats);
+    static AnswerStats statsFromJson(const QString &json);
+
+Q_SIGNALS:
+    void opened(bool ok, const QString &message);
+    void failed(const QString &message);
+    void sessionsListed(const QVector<folio::app::SessionInfo> &sessions);
+    void sessionCreated(const folio::app::SessionInfo &session);
+    void sessionChanged(const folio::app::SessionInfo &session);
+    void sessionDeleted(qint64 id);
+    // The messages of one branch, root first, with ids, branch positions and parents.
+    void conversationLoaded(qint64 sessionId, const QVector<folio::app::ChatMessage> &messages,
+                            const QVector<qint64> &parentIds);
+    void messageAdded(int tag, qint64 messageId);
+
+private:
+    struct State;
+    std::shared_ptr<State> m_state; // lives on the storage thread once opened
+    std::unique_ptr<WorkerThread> m_thread;
+};
+
+} // namespace folio::app
+
+Q_DECLARE_METATYPE(folio::app::SessionInfo)

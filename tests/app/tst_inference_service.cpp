@@ -1,0 +1,110 @@
+// InferenceService with the demo model the build produces (random weights): it loads on the
+// engine thread, streams text for a question over packed sources, reuses the system prompt's state
+// for a second question, stops when asked, and reports a missing model as a load failure. None of
+// the engine work runs on this (the UI) thread.
+#include "app/inference_service.h"
+#include "app/thread_guard.h"
+
+#include <QDir>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+using folio::app::ChatMessage;
+using folio::app::InferenceService;
+
+namespace {
+const QString kDemo = QStringLiteral(FOLIO_BINARY_DIR "/share/folio/demo-model");
+
+folio::app::AnswerRequest request(const QString &question, int maxTokens)
+{
+    folio::app::AnswerRequest r;
+    r.sources
+        = "<source 0: demo>\n--- src/a.cpp ---\n     1| int add(int a, int b) { return a + b; }\n";
+    r.question = question;
+    r.maxTokens = maxTokens;
+    r.sampling.temperature = 0; // greedy: the same answer every run
+    return r;
+}
+} // namespace
+
+class TestInferenceService : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY2(QDir(kDemo).exists(), "the folio-demo-model target builds the demo model");
+        folio::app::resetLayerWorkCounts();
+        QSignalSpy loaded(&m_service, &InferenceService::modelLoaded);
+        QSignalSpy failed(&m_service, &InferenceService::loadFailed);
+        m_service.loadModel(kDemo, 2);
+        QTRY_VERIFY_WITH_TIMEOUT(!loaded.isEmpty() || !failed.isEmpty(), 120000);
+        QVERIFY2(failed.isEmpty(), qPrintable(failed.value(0).value(0).toString()));
+        QVERIFY(m_service.isLoaded());
+        QVERIFY(m_service.modelInfo().contextTokens > 0);
+        QVERIFY(m_service.modelInfo().memoryBytes > 0);
+    }
+
+    void streamsAnAnswer()
+    {
+        QSignalSpy text(&m_service, &InferenceService::textChunk);
+        QSignalSpy progress(&m_service, &InferenceService::prefillProgress);
+        QSignalSpy done(&m_service, &InferenceService::answerFinished);
+        m_service.answer(request(QStringLiteral("What does add do?"), 12));
+        QTRY_VERIFY_WITH_TIMEOUT(!done.isEmpty(), 120000);
+        const auto state = done.first().at(0).value<ChatMessage::State>();
+        QVERIFY2(state == ChatMessage::State::Done, qPrintable(done.first().at(2).toString()));
+        const auto stats = done.first().at(1).value<folio::app::AnswerStats>();
+        QVERIFY(stats.promptTokens > 20);
+        QVERIFY(stats.generatedTokens >= 1 && stats.generatedTokens <= 12);
+        QVERIFY(!stats.snapshotReused);
+        QVERIFY(!progress.isEmpty());
+        QCOMPARE(progress.last().at(0).toLongLong(), progress.last().at(1).toLongLong());
+        Q_UNUSED(text) // random weights may decode to special tokens only; text is not required
+    }
+
+    void reusesTheSystemPromptState()
+    {
+        QSignalSpy done(&m_service, &InferenceService::answerFinished);
+        m_service.answer(request(QStringLiteral("And subtract?"), 4));
+        QTRY_VERIFY_WITH_TIMEOUT(!done.isEmpty(), 120000);
+        QVERIFY(done.first().at(1).value<folio::app::AnswerStats>().snapshotReused);
+    }
+
+    void stopEndsTheAnswer()
+    {
+        QSignalSpy done(&m_service, &InferenceService::answerFinished);
+        m_service.answer(request(QStringLiteral("Write a very long essay."), 100000));
+        m_service.stop();
+        QTRY_VERIFY_WITH_TIMEOUT(!done.isEmpty(), 120000);
+        QCOMPARE(done.first().at(0).value<ChatMessage::State>(), ChatMessage::State::Stopped);
+    }
+
+    void missingModelFailsToLoad()
+    {
+        InferenceService other;
+        QSignalSpy failed(&other, &InferenceService::loadFailed);
+        QTemporaryDir empty;
+        other.loadModel(empty.path(), 1);
+        QTRY_VERIFY_WITH_TIMEOUT(!failed.isEmpty(), 30000);
+        QVERIFY(!other.isLoaded());
+        QSignalSpy done(&other, &InferenceService::answerFinished);
+        other.answer(request(QStringLiteral("x"), 4));
+        QTRY_COMPARE(done.size(), 1);
+        QCOMPARE(done.first().at(0).value<ChatMessage::State>(), ChatMessage::State::Failed);
+    }
+
+    void noEngineWorkOnTheUiThread()
+    {
+        QVERIFY(folio::app::layerWorkCounts().calls >= 4);
+        QCOMPARE(folio::app::layerWorkCounts().onUiThread, 0);
+    }
+
+private:
+    InferenceService m_service;
+};
+
+QTEST_MAIN(TestInferenceService)
+#include "tst_inference_service.moc"

@@ -1,0 +1,161 @@
+// IngestService + SourcesModel: a folder created in the test is read on the ingest thread, the tree
+// shows directories, files with token counts and the skipped items with reasons; unchecking a file
+// re-packs and lowers the budget without rebuilding the tree; a small budget gives the warning with
+// suggestions; cancel and bad paths end cleanly. The model passes QAbstractItemModelTester.
+#include "app/ingest_service.h"
+#include "app/sources_model.h"
+#include "app/thread_guard.h"
+
+#include <QAbstractItemModelTester>
+#include <QDir>
+#include <QFileInfo>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+using folio::app::IngestService;
+using folio::app::SourceNode;
+using folio::app::SourcesModel;
+
+namespace {
+void write(const QString &path, const QByteArray &bytes)
+{
+    QDir().mkpath(QFileInfo(path).path());
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(bytes);
+}
+
+QModelIndex find(const QAbstractItemModel &m, const QString &name, const QModelIndex &parent = {})
+{
+    for (int r = 0; r < m.rowCount(parent); ++r) {
+        const QModelIndex i = m.index(r, 0, parent);
+        if (i.data(SourcesModel::PathRole).toString() == name || i.data().toString() == name)
+            return i;
+        if (const QModelIndex below = find(m, name, i); below.isValid())
+            return below;
+    }
+    return {};
+}
+} // namespace
+
+class TestIngestService : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        QByteArray big;
+        for (int i = 0; i < 300; ++i)
+            big += "void function_number_" + QByteArray::number(i) + "() { do_something(); }\n";
+        write(m_dir.filePath(QStringLiteral("proj/src/core/engine.cpp")), big);
+        write(m_dir.filePath(QStringLiteral("proj/src/main.cpp")), "int main() { return 0; }\n");
+        write(m_dir.filePath(QStringLiteral("proj/README.md")), "# Project\n");
+        write(m_dir.filePath(QStringLiteral("proj/logo.png")),
+              QByteArray("\x89PNG\r\n\x1a\n\0\0\0", 11));
+    }
+
+    void readsFolderIntoTree()
+    {
+        folio::app::resetLayerWorkCounts();
+        SourcesModel model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        IngestService ingest(&model);
+        QSignalSpy budget(&ingest, &IngestService::budgetChanged);
+        QSignalSpy busy(&ingest, &IngestService::busyChanged);
+        ingest.addPaths({m_dir.filePath(QStringLiteral("proj"))});
+        QVERIFY(ingest.isBusy());
+        QTRY_VERIFY_WITH_TIMEOUT(!ingest.isBusy(), 30000);
+        QCOMPARE(busy.first().first().toBool(), true);
+        QCOMPARE(busy.last().first().toBool(), false);
+        QCOMPARE(model.rowCount(), 1);
+        QCOMPARE(ingest.sourceCount(), 1);
+
+        const QModelIndex engine = find(model, QStringLiteral("src/core/engine.cpp"));
+        QVERIFY(engine.isValid());
+        QCOMPARE(SourceNode::Kind(engine.data(SourcesModel::KindRole).toInt()),
+                 SourceNode::Kind::File);
+        const qint64 engineTokens = engine.data(SourcesModel::TokensRole).toLongLong();
+        QVERIFY(engineTokens > 1000);
+        // Directories sum their files.
+        const QModelIndex core = engine.parent();
+        QCOMPARE(core.data().toString(), QStringLiteral("core"));
+        QCOMPARE(core.data(SourcesModel::TokensRole).toLongLong(), engineTokens);
+        QCOMPARE(engine.data(Qt::CheckStateRole).toInt(), int(Qt::Checked));
+        // The binary file is skipped with a reason.
+        const QModelIndex logo = find(model, QStringLiteral("logo.png"));
+        QVERIFY(logo.isValid());
+        QCOMPARE(SourceNode::Kind(logo.data(SourcesModel::KindRole).toInt()),
+                 SourceNode::Kind::Skipped);
+        QVERIFY(!logo.data(SourcesModel::ReasonRole).toString().isEmpty());
+        QVERIFY(!(model.flags(logo) & Qt::ItemIsUserCheckable));
+
+        const qint64 usedBefore = ingest.budget().used;
+        QVERIFY(usedBefore > engineTokens);
+        QVERIFY(!ingest.packed().text.isEmpty());
+        QVERIFY(ingest.packed().spanMapJson.contains("\"spans\""));
+
+        // Unchecking the directory excludes its file; the tree stays, the budget drops.
+        budget.clear();
+        QVERIFY(model.setData(core, Qt::Unchecked, Qt::CheckStateRole));
+        QCOMPARE(engine.data(Qt::CheckStateRole).toInt(), int(Qt::Unchecked));
+        QCOMPARE(model.index(0, 0).data(Qt::CheckStateRole).toInt(), int(Qt::PartiallyChecked));
+        QTRY_VERIFY(!budget.isEmpty());
+        QVERIFY(engine.isValid()); // not reset
+        QVERIFY(ingest.budget().used < usedBefore - engineTokens / 2);
+        QVERIFY(!ingest.packed().text.contains("function_number_7"));
+
+        // Work happened, none of it on this (the UI) thread.
+        QVERIFY(folio::app::layerWorkCounts().calls >= 2);
+        QCOMPARE(folio::app::layerWorkCounts().onUiThread, 0);
+    }
+
+    void overBudgetSuggests()
+    {
+        SourcesModel model;
+        IngestService ingest(&model);
+        ingest.setBudget(4096 + 600, 4096); // a 600-token budget
+        ingest.addPaths({m_dir.filePath(QStringLiteral("proj"))});
+        QTRY_VERIFY_WITH_TIMEOUT(!ingest.isBusy(), 30000);
+        QVERIFY(ingest.budget().over);
+        QCOMPARE(ingest.budget().budget, 600);
+        QVERIFY(!ingest.budget().suggestions.isEmpty());
+        QVERIFY(!ingest.budget().suggestions.first().exclude.isEmpty());
+    }
+
+    void badPathFails()
+    {
+        SourcesModel model;
+        IngestService ingest(&model);
+        QSignalSpy failed(&ingest, &IngestService::failed);
+        ingest.addRepository({m_dir.filePath(QStringLiteral("no-such-repo")), QString(), false});
+        QTRY_VERIFY_WITH_TIMEOUT(!ingest.isBusy(), 30000);
+        QCOMPARE(failed.size(), 1);
+        QVERIFY(!failed.first().first().toString().isEmpty());
+        QCOMPARE(model.rowCount(), 0);
+    }
+
+    void itemTextComesFromTheIngestThread()
+    {
+        SourcesModel model;
+        IngestService ingest(&model);
+        ingest.addPaths({m_dir.filePath(QStringLiteral("proj"))});
+        QTRY_VERIFY_WITH_TIMEOUT(!ingest.isBusy(), 30000);
+        QSignalSpy text(&ingest, &IngestService::itemText);
+        ingest.requestItemText(0, QStringLiteral("src/main.cpp"));
+        QTRY_COMPARE(text.size(), 1);
+        QCOMPARE(text.first().at(2).toString(), QStringLiteral("int main() { return 0; }\n"));
+        ingest.requestItemText(5, QStringLiteral("x")); // no such source: no answer, no crash
+        ingest.waitForIdle();
+        QCOMPARE(text.size(), 1);
+    }
+
+private:
+    QTemporaryDir m_dir;
+};
+
+QTEST_MAIN(TestIngestService)
+#include "tst_ingest_service.moc"

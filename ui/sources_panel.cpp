@@ -1,0 +1,182 @@
+// SourcesPanel: layout, budget formatting, and the busy row fed by IngestService's signals.
+#include "ui/sources_panel.h"
+
+#include "app/settings.h"
+#include "app/sources_model.h"
+
+#include <QEvent>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLocale>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QTimer>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+namespace folio::ui {
+
+SourcesPanel::SourcesPanel(folio::app::SourcesModel *model, folio::app::IngestService *ingest,
+                           QWidget *parent)
+    : QWidget(parent)
+    , m_model(model)
+    , m_ingest(ingest)
+{
+    setObjectName(QStringLiteral("sourcesPanel"));
+    m_title = new QLabel;
+    m_openRepo = new QPushButton;
+    m_openRepo->setObjectName(QStringLiteral("openRepositoryButton"));
+    m_addDocs = new QPushButton;
+    m_addDocs->setObjectName(QStringLiteral("addDocumentsButton"));
+    m_tree = new QTreeView;
+    m_tree->setObjectName(QStringLiteral("sourcesTree"));
+    m_tree->setModel(m_model);
+    m_tree->setUniformRowHeights(true);
+    m_tree->header()->setStretchLastSection(false);
+    m_tree->header()->setSectionResizeMode(folio::app::SourcesModel::NameColumn,
+                                           QHeaderView::Stretch);
+    m_tree->header()->setSectionResizeMode(folio::app::SourcesModel::TokensColumn,
+                                           QHeaderView::ResizeToContents);
+    m_budgetBar = new QProgressBar;
+    m_budgetBar->setObjectName(QStringLiteral("budgetBar"));
+    m_budgetBar->setRange(0, folio::app::Settings::kMaxContextTokens);
+    m_budgetBar->setValue(0);
+    m_warning = new QLabel;
+    m_warning->setObjectName(QStringLiteral("budgetWarning"));
+    m_warning->setWordWrap(true);
+    m_warning->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_warning->hide();
+
+    m_progressRow = new QWidget;
+    m_progressRow->setObjectName(QStringLiteral("ingestProgress"));
+    m_stage = new QLabel;
+    m_stage->setObjectName(QStringLiteral("ingestStage"));
+    m_busyBar = new QProgressBar;
+    m_busyBar->setRange(0, 0); // ingest reports stages, not fractions: an activity bar
+    m_busyBar->setMaximumWidth(80);
+    m_busyBar->setTextVisible(false);
+    m_cancel = new QPushButton;
+    m_cancel->setObjectName(QStringLiteral("ingestCancelButton"));
+    auto *progressLayout = new QHBoxLayout(m_progressRow);
+    progressLayout->setContentsMargins(0, 0, 0, 0);
+    progressLayout->addWidget(m_stage, 1);
+    progressLayout->addWidget(m_busyBar);
+    progressLayout->addWidget(m_cancel);
+    m_progressRow->hide();
+    m_elapsedTimer = new QTimer(this);
+    m_elapsedTimer->setInterval(250);
+    connect(m_elapsedTimer, &QTimer::timeout, this, [this] {
+        m_stage->setText(
+            tr("%1 (%2 s)").arg(m_stageText).arg(m_elapsed.elapsed() / 1000.0, 0, 'f', 1));
+    });
+
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(m_openRepo);
+    buttons->addWidget(m_addDocs);
+    buttons->addStretch(1);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 6);
+    layout->addWidget(m_title);
+    layout->addLayout(buttons);
+    layout->addWidget(m_tree, 1);
+    layout->addWidget(m_progressRow);
+    layout->addWidget(m_budgetBar);
+    layout->addWidget(m_warning);
+
+    connect(m_openRepo, &QPushButton::clicked, this, &SourcesPanel::openRepositoryRequested);
+    connect(m_addDocs, &QPushButton::clicked, this, &SourcesPanel::addDocumentsRequested);
+    connect(m_cancel, &QPushButton::clicked, m_ingest, &folio::app::IngestService::cancel);
+    connect(m_tree, &QTreeView::activated, this, &SourcesPanel::itemActivated);
+    connect(m_ingest, &folio::app::IngestService::budgetChanged, this, &SourcesPanel::showBudget);
+    connect(m_ingest, &folio::app::IngestService::busyChanged, this, &SourcesPanel::setBusy);
+    connect(m_ingest, &folio::app::IngestService::stageChanged, this, [this](const QString &stage) {
+        m_stageText = stage;
+        m_stage->setText(stage);
+    });
+    connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
+        // Sources open one level deep: their directories and documents are visible at once.
+        for (int r = 0; r < m_model->rowCount(); ++r)
+            m_tree->expand(m_model->index(r, 0));
+    });
+    retranslate();
+}
+
+void SourcesPanel::retranslate()
+{
+    setAccessibleName(tr("Sources"));
+    m_title->setText(tr("<b>Sources</b>"));
+    m_openRepo->setText(tr("Open Repository…"));
+    m_openRepo->setAccessibleName(tr("Open repository"));
+    m_addDocs->setText(tr("Add Documents…"));
+    m_addDocs->setAccessibleName(tr("Add documents"));
+    m_tree->setAccessibleName(tr("Sources tree"));
+    m_budgetBar->setAccessibleName(tr("Context budget"));
+    m_warning->setAccessibleName(tr("Budget warning"));
+    m_cancel->setText(tr("Cancel"));
+    m_cancel->setAccessibleName(tr("Cancel reading sources"));
+    m_stage->setAccessibleName(tr("Progress"));
+    showBudget(m_budget);
+}
+
+void SourcesPanel::changeEvent(QEvent *event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::LanguageChange)
+        retranslate();
+}
+
+void SourcesPanel::setBusy(bool busy)
+{
+    m_progressRow->setVisible(busy);
+    if (busy) {
+        m_elapsed.start();
+        m_elapsedTimer->start();
+    } else {
+        m_elapsedTimer->stop();
+    }
+}
+
+void SourcesPanel::showBudget(const folio::app::BudgetInfo &budget)
+{
+    m_budget = budget;
+    const qint64 limit = budget.budget > 0 ? budget.budget
+                                           : folio::app::Settings::kMaxContextTokens;
+    // The bar spans the whole context; the reserve is the part it can never fill.
+    const qint64 context = budget.context > 0 ? budget.context : limit;
+    m_budgetBar->setRange(0, int(std::min<qint64>(context, INT_MAX)));
+    m_budgetBar->setValue(int(std::min<qint64>(budget.used, context)));
+    const QLocale locale;
+    m_budgetBar->setFormat(tr("%1 / %2 tokens (reserve %3)%4")
+                               .arg(locale.toString(budget.used), locale.toString(limit),
+                                    locale.toString(budget.reserve),
+                                    budget.exact ? QString() : tr(", estimated")));
+    m_budgetBar->setToolTip(budget.counter);
+    if (!budget.over) {
+        m_warning->hide();
+        m_budgetBar->setPalette(palette());
+        return;
+    }
+    QPalette warn = palette();
+    warn.setColor(QPalette::Highlight, QColor(0xd9, 0x53, 0x4f));
+    m_budgetBar->setPalette(warn);
+    QString text = tr("<b>Over budget by %1 tokens.</b> Exclude some sources to fit:")
+                       .arg(locale.toString(budget.used - limit));
+    text += QStringLiteral("<ol>");
+    for (const auto &s : budget.suggestions) {
+        text += QStringLiteral("<li>%1</li>")
+                    .arg(tr("<code>%1</code> (%2): saves %3, total %4")
+                             .arg(s.exclude.toHtmlEscaped(), s.reason.toHtmlEscaped(),
+                                  locale.toString(s.tokens), locale.toString(s.totalAfter)));
+    }
+    text += QStringLiteral("</ol>");
+    m_warning->setText(text);
+    m_warning->show();
+}
+
+QString SourcesPanel::warningText() const
+{
+    return m_warning->isVisible() ? m_warning->text() : QString();
+}
+
+} // namespace folio::ui
