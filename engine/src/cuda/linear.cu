@@ -1,0 +1,140 @@
+// CUDA linears in the release's storage formats with the reference's GEMM numerics (see
+// engine/src/cpu/linear.h): the activation is FP8-quantised per 1x128 block (ops.cu act_quant),
+// each K block's partial sum of code products is formed exactly (double: the products of 8-bit
+// codes span < 53 bits) and rounded once to FP32, then added to an FP32 accumulator in block order
+// times the activation and weight scales, output rounded to BF16. FP4 experts are expanded from
+// their packed nibbles in registers (Hopper has no FP4 tensor cores). One warp per output value;
+// this is the decode (GEMV) shape and the exact reference for any m. BF16 linears go to cuBLAS.
+#include <cublas_v2.h>
+#include <cuda_bf16.h>
+
+#include "check.cuh"
+#include "numerics.cuh"
+#include "ops.h"
+
+namespace folio::cuda {
+namespace {
+
+constexpr int kWarpsPerBlock = 8;
+
+template<bool kFp4>
+__global__ void linear_quant_kernel(const float *q, const float *sa, int k, const std::uint8_t *w,
+                                    const std::uint8_t *scale, int n, float *y)
+{
+    const int row = blockIdx.x * kWarpsPerBlock + threadIdx.x / 32;
+    const int lane = threadIdx.x % 32;
+    const int tok = blockIdx.y;
+    if (row >= n)
+        return;
+    const float *qa = q + std::size_t(tok) * k;
+    const float *st = sa + std::size_t(tok) * (k / 128);
+    float acc = 0.0f; // the kernel's FP32 C_local_accum, summed in K-block order
+    if (kFp4) {
+        const std::uint8_t *wr = w + std::size_t(row) * (k / 2);
+        const std::uint8_t *sr = scale + std::size_t(row) * (k / 32);
+        for (int b = 0; b < k / 32; ++b) {
+            const int kk = b * 32 + lane;
+            const std::uint8_t byte = wr[kk / 2];
+            const float wv = e2m1_value((kk & 1) ? (byte >> 4) : (byte & 0xf));
+            double part = double(qa[kk]) * double(wv);
+            for (int o = 16; o > 0; o >>= 1)
+                part += __shfl_xor_sync(0xffffffffu, part, o);
+            acc = __fadd_rn(acc, __fmul_rn(__fmul_rn(float(part), st[(b * 32) / 128]),
+                                           e8m0_value(sr[b])));
+        }
+    } else {
+        const std::uint8_t *wr = w + std::size_t(row) * k;
+        const int tiles_in = (k + 127) / 128;
+        const std::uint8_t *sr = scale + std::size_t(row / 128) * tiles_in;
+        for (int b = 0; b < k / 128; ++b) {
+            const int k0 = b * 128 + lane * 4;
+            const uchar4 codes = *reinterpret_cast<const uchar4 *>(wr + k0);
+            const float4 a = *reinterpret_cast<const float4 *>(qa + k0);
+            double part = double(a.x) * double(e4m3_value(codes.x))
+                          + double(a.y) * double(e4m3_value(codes.y))
+                          + double(a.z) * double(e4m3_value(codes.z))
+                          + double(a.w) * double(e4m3_value(codes.w));
+            for (int o = 16; o > 0; o >>= 1)
+                part += __shfl_xor_sync(0xffffffffu, part, o);
+            acc = __fadd_rn(acc, __fmul_rn(float(part), __fmul_rn(st[b], e8m0_value(sr[b]))));
+        }
+    }
+    if (lane == 0)
+        y[std::size_t(tok) * n + row] = bf16_round(acc);
+}
+
+__global__ void to_bf16_kernel(const float *x, std::int64_t n, __nv_bfloat16 *y)
+{
+    const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i < n)
+        y[i] = __float2bfloat16_rn(x[i]);
+}
+
+__global__ void round_bf16_kernel(float *x, std::int64_t n)
+{
+    const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i < n)
+        x[i] = bf16_round(x[i]);
+}
+
+Status linear_quant(bool fp4, const float *x, int m, int k, const std::uint8_t *w,
+                    const std::uint8_t *scale, int n, float *work, float *y, cudaStream_t stream)
+{
+    if (k % 128 != 0)
+        return Status::error("quantised linear: in = " + std::to_string(k)
+                             + " is not a multiple of 128");
+    if (m == 0 || n == 0)
+        return Status::ok();
+    float *q = work;
+    float *sa = work + std::size_t(m) * k;
+    Status st = act_quant(x, m, k, q, sa, stream);
+    if (!st)
+        return st;
+    const dim3 grid(unsigned((n + kWarpsPerBlock - 1) / kWarpsPerBlock), unsigned(m));
+    if (fp4)
+        linear_quant_kernel<true>
+            <<<grid, kWarpsPerBlock * 32, 0, stream>>>(q, sa, k, w, scale, n, y);
+    else
+        linear_quant_kernel<false>
+            <<<grid, kWarpsPerBlock * 32, 0, stream>>>(q, sa, k, w, scale, n, y);
+    CUDA_CHECK(cudaGetLastError());
+    return Status::ok();
+}
+
+} // namespace
+
+Status linear_fp8(const float *x, int m, int k, const std::uint8_t *w, const std::uint8_t *scale,
+                  int n, float *work, float *y, cudaStream_t stream)
+{
+    return linear_quant(false, x, m, k, w, scale, n, work, y, stream);
+}
+
+Status linear_fp4(const float *x, int m, int k, const std::uint8_t *w, const std::uint8_t *scale,
+                  int n, float *work, float *y, cudaStream_t stream)
+{
+    return linear_quant(true, x, m, k, w, scale, n, work, y, stream);
+}
+
+Status linear_bf16(void *cublas, const float *x, int m, int k, const std::uint16_t *w, int n,
+                   std::uint16_t *xb, float *y, cudaStream_t stream)
+{
+    if (m == 0 || n == 0)
+        return Status::ok();
+    const std::int64_t nx = std::int64_t(m) * k, ny = std::int64_t(m) * n;
+    auto *xbf = reinterpret_cast<__nv_bfloat16 *>(xb);
+    to_bf16_kernel<<<unsigned((nx + 255) / 256), 256, 0, stream>>>(x, nx, xbf);
+    CUDA_CHECK(cudaGetLastError());
+    auto handle = static_cast<cublasHandle_t>(cublas);
+    CUBLAS_CHECK(cublasSetStream(handle, stream));
+    const float alpha = 1.0f, beta = 0.0f;
+    // Column-major view: Y^T [n, m] = W [n, k] (stored row-major = col-major [k, n], transposed)
+    // times X^T [k, m].
+    CUBLAS_CHECK(cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, n, m, k, &alpha, w, CUDA_R_16BF, k,
+                              xbf, CUDA_R_16BF, k, &beta, y, CUDA_R_32F, n, CUBLAS_COMPUTE_32F,
+                              CUBLAS_GEMM_DEFAULT));
+    round_bf16_kernel<<<unsigned((ny + 255) / 256), 256, 0, stream>>>(y, ny);
+    CUDA_CHECK(cudaGetLastError());
+    return Status::ok();
+}
+
+} // namespace folio::cuda

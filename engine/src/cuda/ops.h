@@ -1,0 +1,79 @@
+// Host API of the CUDA kernels (engine/src/cuda/*.cu). Every function works on device pointers,
+// enqueues on `stream`, and returns a Status naming the failing CUDA/cuBLAS call with file:line.
+// Activations are FP32 buffers holding BF16 values, exactly as in the CPU backend, and every op
+// rounds where its CPU reference (engine/src/cpu/ops.h, linear.h, quant.h, model/moe.cpp) rounds,
+// so the two backends are compared op by op (tests/engine/test_cuda_*.cpp).
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+#include "folio/status.h"
+
+namespace folio::cuda {
+
+// ---- elementwise and row ops (ops.cu) ----
+// y [m, d] = bf16(w * x * rsqrt(mean(x^2) + eps)); weight [d] FP32 or null; x and y may alias.
+Status rms_norm(const float *x, int m, int d, const float *weight, float eps, float *y,
+                cudaStream_t stream);
+// Interleaved RoPE on x [m, stride] (the rope_dim values at column offset `col`): row i at
+// position pos[i]; freqs [rope_dim/2] (make_rope_freqs, YaRN included); conjugate when inverse.
+Status rope(float *x, int m, int stride, int col, int rope_dim, const std::int64_t *pos,
+            const float *freqs, bool inverse, cudaStream_t stream);
+// gate [m, inter] <- bf16(weight[i] * silu(min(gate, L)) * clamp(up, -L, L)); limit <= 0: no clamp;
+// weights [m] or null.
+Status swiglu(float *gate, const float *up, int m, int inter, float limit, const float *weights,
+              cudaStream_t stream);
+// In-place quantise/dequantise simulation in blocks of `block` along rows of n values
+// (fp8_simulate_block / fp4_simulate_block); n % block == 0.
+Status fp8_simulate(float *x, std::int64_t rows, int n, int block, cudaStream_t stream);
+Status fp4_simulate(float *x, std::int64_t rows, int n, int block, cudaStream_t stream);
+// FP8 activation quantisation (act_quant_row): q [m, k] decoded E4M3 values, s [m, k/128].
+Status act_quant(const float *x, int m, int k, float *q, float *s, cudaStream_t stream);
+// In-place BF16 Walsh-Hadamard (n power of two, <= 1024) on rows of n values.
+Status hadamard(float *x, std::int64_t rows, int n, cudaStream_t stream);
+// y [m, dim] = table[ids[i]] where table is [vocab, dim] BF16; an id outside [0, vocab) gives NaN
+// rows (the host validates ids before calling).
+Status embedding_gather(const std::uint16_t *table, int vocab, int dim, const int *ids, int m,
+                        float *y, cudaStream_t stream);
+
+// ---- hyper-connections (hyper.cu) ----
+// hc_pre for n tokens: x [n, hc, dim] BF16 -> y [n, dim] BF16, post [n, hc], comb [n, hc, hc];
+// fn [(2+hc)*hc, hc*dim] FP32, scale [3], base [(2+hc)*hc]. hc <= 8.
+Status hc_pre(const float *x, int n, int hc, int dim, const float *fn, const float *scale,
+              const float *base, int sinkhorn_iters, float hc_eps, float norm_eps, float *y,
+              float *post, float *comb, cudaStream_t stream);
+// hc_post: out [n, hc, dim] = bf16(post[k] * x + sum_j comb[j][k] * residual[j]).
+Status hc_post(const float *x, const float *residual, const float *post, const float *comb, int n,
+               int hc, int dim, float *out, cudaStream_t stream);
+
+// ---- linears (linear.cu) ----
+// FP8 block-scaled linear: y [m, n] = bf16(sum_b part_b * (sa_b * ws_b)), weight [n, k] E4M3
+// codes with [ceil(n/128), ceil(k/128)] E8M0 scales; x [m, k] BF16 values quantised per 1x128.
+// FP4 linear: weight [n, k/2] packed E2M1 (low nibble = even k) with [n, k/32] E8M0 scales.
+// `work` must hold m*k + m*(k/128) floats (activation codes and scales).
+Status linear_fp8(const float *x, int m, int k, const std::uint8_t *w, const std::uint8_t *scale,
+                  int n, float *work, float *y, cudaStream_t stream);
+Status linear_fp4(const float *x, int m, int k, const std::uint8_t *w, const std::uint8_t *scale,
+                  int n, float *work, float *y, cudaStream_t stream);
+// BF16 linear through cuBLAS (FP32 accumulation, output rounded to BF16): weight [n, k] BF16;
+// `xb` is scratch for m*k BF16 values. `cublas` is a cublasHandle_t bound to `stream`.
+Status linear_bf16(void *cublas, const float *x, int m, int k, const std::uint16_t *w, int n,
+                   std::uint16_t *xb, float *y, cudaStream_t stream);
+
+// ---- attention and selection (attention.cu) ----
+// sparse_attn_token for m query tokens: q [m, heads, d]; idx [m, n_keys] rows into kv [*, d]
+// (-1 = no key); sink [heads]; o [m, heads, d]. d <= 1024.
+Status sparse_attention(const float *q, int m, int heads, int d, const float *kv, const int *idx,
+                        int n_keys, const float *sink, float scale, float *o, cudaStream_t stream);
+// Lightning indexer scores: q [m, ih, id], hw [m, ih] (head weights, already scaled and rounded),
+// keys [n_entries, id] (decoded indexer keys); scores [m, n_entries], -inf at t >= visible[i].
+// ih <= 64.
+Status indexer_scores(const float *q, const float *hw, int m, int ih, int id, const float *keys,
+                      int n_entries, const int *visible, float *scores, cudaStream_t stream);
+// topk_desc per row: scores [rows, n] -> out [rows, k] indices by descending score, ties to the
+// lower index; radix select (no full sort). k <= 2048 (k > n: k = n, the row stride of out).
+Status topk(const float *scores, int rows, int n, int k, int *out, cudaStream_t stream);
+
+} // namespace folio::cuda
