@@ -82,7 +82,8 @@ int main(int argc, char **argv)
         const double git = bestOf(runs, [&] {
             archiveBytes = runTool(QStringLiteral("git"), {"archive", ref}, opt.location);
         });
-        out << QStringLiteral("repo   %1 files (%2 MB text) in %3 s = %4 MB/s; git archive %5 MB in %6 s = %7 MB/s; throughput ratio (folio/git archive) %8\n")
+        out << QStringLiteral("repo   %1 files (%2 MB text) in %3 s = %4 MB/s; git archive %5 MB "
+                              "in %6 s = %7 MB/s; throughput ratio (folio/git archive) %8\n")
                    .arg(c.items.size())
                    .arg(bytes / 1e6, 0, 'f', 2)
                    .arg(ours, 0, 'f', 3)
@@ -104,7 +105,8 @@ int main(int argc, char **argv)
                     qFatal("cannot read");
                 r = Packer(*counter).pack({s}, {});
             });
-            out << QStringLiteral("tokens %1 tokens read + counted + packed in %2 s = %3 M tokens/s\n")
+            out << QStringLiteral(
+                       "tokens %1 tokens read + counted + packed in %2 s = %3 M tokens/s\n")
                        .arg(r.totalTokens())
                        .arg(t, 0, 'f', 3)
                        .arg(r.totalTokens() / 1e6 / t, 0, 'f', 2);
@@ -124,7 +126,8 @@ int main(int argc, char **argv)
             if (runTool(QStringLiteral("pdftotext"), {"-q", file, "-"}) < 0)
                 qFatal("pdftotext failed");
         });
-        out << QStringLiteral("pdf    %1 pages in %2 s = %3 pages/s; pdftotext %4 s = %5 pages/s; throughput ratio (folio/pdftotext) %6\n")
+        out << QStringLiteral("pdf    %1 pages in %2 s = %3 pages/s; pdftotext %4 s = %5 pages/s; "
+                              "throughput ratio (folio/pdftotext) %6\n")
                    .arg(pages)
                    .arg(ours, 0, 'f', 3)
                    .arg(pages / ours, 0, 'f', 1)
