@@ -2,7 +2,7 @@
 // compression buys on KV-state-like bytes. Not a test; results go to BENCHMARKS.md ("Storage").
 //
 //   folio_storage_bench [--dir DIR] [--gib 3.5] [--chunk-mib 32] [--codec none|zstd|lz4]
-//                       [--piece-mib 64] [--sample-mib 256] [--skip-compression]
+//                       [--piece-mib 64] [--sample-mib 256] [--repeat 3] [--skip-compression]
 //
 // Throughput: the same synthetic state (--gib) is written and read back (1) as a plain file,
 // sequentially, fsync before the clock stops, and (2) as a snapshot through SnapshotWriter /
@@ -24,6 +24,7 @@
 #include <QTemporaryDir>
 #include <QTextStream>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fcntl.h>
@@ -46,6 +47,7 @@ struct Options
     qint64 piece = qint64(64) << 20;
     qint64 sample = qint64(256) << 20;
     bool compression = true;
+    int repeat = 3;
 };
 
 [[noreturn]] void die(const QString &why)
@@ -255,17 +257,19 @@ int main(int argc, char **argv)
         else if (a == QLatin1String("--codec")) {
             if (!parseCodec(next(), &o.codec))
                 die(QStringLiteral("unknown codec"));
-        } else if (a == QLatin1String("--skip-compression"))
+        } else if (a == QLatin1String("--repeat"))
+            o.repeat = next().toInt();
+        else if (a == QLatin1String("--skip-compression"))
             o.compression = false;
         else {
             QTextStream(stderr)
                 << "usage: folio_storage_bench [--dir DIR] [--gib 3.5] [--chunk-mib 32] "
                    "[--codec none|zstd|lz4] [--piece-mib 64] [--sample-mib 256] "
-                   "[--skip-compression]\n";
+                   "[--repeat 3] [--skip-compression]\n";
             return a == QLatin1String("--help") ? 0 : 2;
         }
     }
-    if (o.gib <= 0 || o.piece <= 0 || o.chunk <= 0)
+    if (o.gib <= 0 || o.piece <= 0 || o.chunk <= 0 || o.repeat <= 0)
         die(QStringLiteral("sizes must be positive"));
     QTemporaryDir tmp(o.dir.isEmpty()
                           ? QDir::tempPath() + QStringLiteral("/folio_storage_bench-XXXXXX")
@@ -288,72 +292,103 @@ int main(int argc, char **argv)
     out.flush();
 
     const QString rawPath = tmp.filePath(QStringLiteral("raw.bin"));
-    qint64 rawW = 0, rawR = 0, snapW = 0, snapR = 0;
-    rawWrite(rawPath, piece, total, &rawW);
-    dropCache(rawPath);
-    rawRead(rawPath, piece, total, &rawR);
-    QFile::remove(rawPath);
-
     auto db = Database::open(tmp.filePath(QStringLiteral("folio.db")));
     if (!db.ok())
         die(db.status().message());
     SnapshotStore store(**db);
+    store.setEvictionPolicy({0, 0});
     SnapshotInfo meta;
     meta.key = {QStringLiteral("bench-model"), 1,
                 QStringLiteral("0123456789abcdef0123456789abcdef"), 1 << 20};
     SnapshotWriteOptions wo;
     wo.chunkSize = o.chunk;
     wo.codec = o.codec;
-    QElapsedTimer t;
-    t.start();
-    auto w = store.beginWrite(meta, wo);
-    if (!w.ok())
-        die(w.status().message());
-    for (qint64 off = 0, i = 0; off < total; off += qint64(piece.size()), ++i) {
-        stamp(piece, i);
-        const size_t n = size_t(std::min<qint64>(qint64(piece.size()), total - off));
-        if (Status s = (*w)->write(piece.data(), n); !s.ok())
-            die(s.message());
-    }
-    Result<SnapshotInfo> info = (*w)->commit();
-    if (!info.ok())
-        die(info.status().message());
-    snapW = t.nsecsElapsed();
-    dropCache(QDir((*db)->payloadDirectory()).filePath(info->fileName));
-    t.restart();
-    auto r = store.openForRestore(info->id, meta.key);
-    if (!r.ok())
-        die(r.status().message());
-    qint64 got = 0;
-    for (;;) {
-        Result<size_t> n = (*r)->read(piece.data(), piece.size());
-        if (!n.ok())
-            die(n.status().message());
-        if (*n == 0)
-            break;
-        got += qint64(*n);
-    }
-    snapR = t.nsecsElapsed();
-    if (got != total)
-        die(QStringLiteral("snapshot read %1 bytes, expected %2").arg(got).arg(total));
 
-    out << QStringLiteral("\n%1 %2 %3\n")
-               .arg(QString(), -16)
-               .arg(QStringLiteral("write GB/s"), 11)
-               .arg(QStringLiteral("read GB/s"), 10);
-    out << QStringLiteral("%1 %2 %3\n")
-               .arg(QStringLiteral("raw + fsync"), -16)
-               .arg(gbps(total, rawW), 11, 'f', 3)
-               .arg(gbps(total, rawR), 10, 'f', 3);
-    out << QStringLiteral("%1 %2 %3\n")
-               .arg(QStringLiteral("snapshot"), -16)
-               .arg(gbps(total, snapW), 11, 'f', 3)
-               .arg(gbps(total, snapR), 10, 'f', 3);
-    out << QStringLiteral("%1 %2x %3x\n")
-               .arg(QStringLiteral("snapshot / raw"), -16)
-               .arg(double(rawW) / double(snapW), 10, 'f', 2)
-               .arg(double(rawR) / double(snapR), 9, 'f', 2);
-    out << "stored " << info->storedSize << " bytes in " << info->chunkCount << " chunks\n";
+    auto runRaw = [&](qint64 *w, qint64 *r) {
+        rawWrite(rawPath, piece, total, w);
+        dropCache(rawPath);
+        rawRead(rawPath, piece, total, r);
+        QFile::remove(rawPath);
+    };
+    qint64 stored = 0;
+    int chunks = 0;
+    auto runSnapshot = [&](qint64 *wNs, qint64 *rNs) {
+        QElapsedTimer t;
+        t.start();
+        auto w = store.beginWrite(meta, wo);
+        if (!w.ok())
+            die(w.status().message());
+        for (qint64 off = 0, i = 0; off < total; off += qint64(piece.size()), ++i) {
+            stamp(piece, i);
+            const size_t n = size_t(std::min<qint64>(qint64(piece.size()), total - off));
+            if (Status s = (*w)->write(piece.data(), n); !s.ok())
+                die(s.message());
+        }
+        Result<SnapshotInfo> info = (*w)->commit();
+        if (!info.ok())
+            die(info.status().message());
+        *wNs = t.nsecsElapsed();
+        stored = info->storedSize;
+        chunks = info->chunkCount;
+        dropCache(QDir((*db)->payloadDirectory()).filePath(info->fileName));
+        t.restart();
+        auto r = store.openForRestore(info->id, meta.key);
+        if (!r.ok())
+            die(r.status().message());
+        qint64 got = 0;
+        for (;;) {
+            Result<size_t> n = (*r)->read(piece.data(), piece.size());
+            if (!n.ok())
+                die(n.status().message());
+            if (*n == 0)
+                break;
+            got += qint64(*n);
+        }
+        *rNs = t.nsecsElapsed();
+        if (got != total)
+            die(QStringLiteral("snapshot read %1 bytes, expected %2").arg(got).arg(total));
+        r->reset();
+        if (Status s = store.remove(info->id); !s.ok())
+            die(s.message());
+    };
+
+    // Alternate the order (raw first, then snapshot first, ...) so drift in a shared disk's speed
+    // does not favour one side; report every run and the median of the per-run ratios.
+    std::vector<double> wRatio, rRatio;
+    out << QStringLiteral("\n%1 %2 %3 %4 %5 %6 %7\n")
+               .arg(QStringLiteral("run"), -4)
+               .arg(QStringLiteral("raw W GB/s"), 11)
+               .arg(QStringLiteral("snap W GB/s"), 12)
+               .arg(QStringLiteral("W ratio"), 8)
+               .arg(QStringLiteral("raw R GB/s"), 11)
+               .arg(QStringLiteral("snap R GB/s"), 12)
+               .arg(QStringLiteral("R ratio"), 8);
+    for (int rep = 0; rep < o.repeat; ++rep) {
+        qint64 rawW = 0, rawR = 0, snapW = 0, snapR = 0;
+        if (rep % 2 == 0) {
+            runRaw(&rawW, &rawR);
+            runSnapshot(&snapW, &snapR);
+        } else {
+            runSnapshot(&snapW, &snapR);
+            runRaw(&rawW, &rawR);
+        }
+        wRatio.push_back(double(rawW) / double(snapW));
+        rRatio.push_back(double(rawR) / double(snapR));
+        out << QStringLiteral("%1 %2 %3 %4 %5 %6 %7\n")
+                   .arg(rep + 1, -4)
+                   .arg(gbps(total, rawW), 11, 'f', 3)
+                   .arg(gbps(total, snapW), 12, 'f', 3)
+                   .arg(wRatio.back(), 8, 'f', 2)
+                   .arg(gbps(total, rawR), 11, 'f', 3)
+                   .arg(gbps(total, snapR), 12, 'f', 3)
+                   .arg(rRatio.back(), 8, 'f', 2);
+        out.flush();
+    }
+    std::sort(wRatio.begin(), wRatio.end());
+    std::sort(rRatio.begin(), rRatio.end());
+    out << "median snapshot/raw: write " << QString::number(wRatio[wRatio.size() / 2], 'f', 2)
+        << "x, read " << QString::number(rRatio[rRatio.size() / 2], 'f', 2) << "x; stored "
+        << stored << " bytes in " << chunks << " chunks\n";
     out.flush();
     if (o.compression)
         compressionTable(o.sample, o.chunk);

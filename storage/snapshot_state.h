@@ -56,7 +56,7 @@ struct SnapshotReader::State
     std::vector<char> stored;      // stored bytes of the current chunk
     std::vector<char> raw;         // decoded bytes of the current chunk
     size_t rawPos = 0, rawEnd = 0; // unread range of `raw`
-    XxhStatePtr payloadHash;
+    XxhStatePtr payloadHash;       // null: only the chunk checksums are checked (restore)
     qint64 bytesRead = 0;
     Status failed;
     bool done = false;

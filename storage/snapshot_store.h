@@ -47,8 +47,9 @@ public:
                                                        const SnapshotWriteOptions &options = {});
     // Opens snapshot `id` for restoring into a session whose state must have key `expected`:
     // Mismatch when fingerprint, state format, prefix hash or token count differ. Marks it used.
+    // Every chunk's checksum and size are verified as it is read.
     Result<std::unique_ptr<SnapshotReader>> openForRestore(qint64 id, const SnapshotKey &expected);
-    // Opens without a key check (export, verify).
+    // Opens without a key check (export, verify); also checks the whole-payload XXH3 at the end.
     Result<std::unique_ptr<SnapshotReader>> open(qint64 id);
     // Reads the whole payload and checks every chunk and the total checksum.
     Status verify(qint64 id);
@@ -75,7 +76,7 @@ public:
     Result<int> collectGarbage();
 
 private:
-    Result<std::unique_ptr<SnapshotReader>> openReader(qint64 id);
+    Result<std::unique_ptr<SnapshotReader>> openReader(qint64 id, bool wholePayload);
     Result<std::vector<SnapshotInfo>> query(const char *where, qint64 arg);
 
     Database &m_db;

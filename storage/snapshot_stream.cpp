@@ -255,19 +255,21 @@ Status SnapshotReader::loadChunk(char *direct)
                                  .arg(c.index)
                                  .arg(d->chunks.size()));
     if (direct) {
-        XXH3_64bits_update(d->payloadHash.get(), direct, size_t(c.rawSize));
+        if (d->payloadHash)
+            XXH3_64bits_update(d->payloadHash.get(), direct, size_t(c.rawSize));
     } else {
         d->raw.resize(size_t(c.rawSize));
         if (Status s = decompressChunk(c.codec, d->stored.data(), d->stored.size(), d->raw.data(),
                                        d->raw.size());
             !s.ok())
             return s.context(QStringLiteral("snapshot %1 chunk %2").arg(d->info.id).arg(c.index));
-        XXH3_64bits_update(d->payloadHash.get(), d->raw.data(), d->raw.size());
+        if (d->payloadHash)
+            XXH3_64bits_update(d->payloadHash.get(), d->raw.data(), d->raw.size());
         d->rawPos = 0;
         d->rawEnd = d->raw.size();
     }
     ++d->nextChunk;
-    if (d->nextChunk == int(d->chunks.size())) {
+    if (d->nextChunk == int(d->chunks.size()) && d->payloadHash) {
         const QString sum = hex64(XXH3_64bits_digest(d->payloadHash.get()));
         if (sum != d->info.payloadChecksum)
             return Status::error(Status::Corrupt,

@@ -7,8 +7,8 @@
 // leaves at most an unreferenced file that the next open removes.
 //
 // A SnapshotReader yields the bytes back for Session::load(source): every chunk's checksum and
-// size are verified before any of its bytes are handed out, and the XXH3-64 of the whole payload
-// is checked when the last byte is read. Any mismatch is a Status (Corrupt), never bad bytes
+// size are verified before any of its bytes are handed out; readers made by SnapshotStore::open()
+// (export, verify) also check the XXH3-64 of the whole payload when the last byte is read. Any mismatch is a Status (Corrupt), never bad bytes
 // passed on silently; the app then falls back to re-prefill.
 //
 //   auto w = snapshots.beginWrite(meta);            // SnapshotStore::beginWrite

@@ -7,6 +7,7 @@
 //   session search QUERY               full-text search over messages and source text
 //   session snapshots [--gc] [--verify]  KV snapshots; --gc applies the eviction policy and
 //                                      removes unreferenced payload files
+//   session check                      integrity_check of the database + every snapshot verified
 // All take --db PATH (default: the data directory's folio.db; FOLIO_DATA_DIR overrides the data
 // directory) and --json for machine output.
 #include "app/app_info.h"
@@ -291,6 +292,38 @@ int runSnapshots(Database &db, bool gc, bool verify, bool json)
     return ExitOk;
 }
 
+int runCheck(Database &db, bool json)
+{
+    Result<QStringList> problems = db.integrityCheck();
+    if (!problems.ok())
+        return fail(problems.status());
+    SnapshotStore store(db);
+    Result<std::vector<SnapshotInfo>> list = store.list();
+    if (!list.ok())
+        return fail(list.status());
+    QStringList bad = *problems;
+    for (const SnapshotInfo &s : *list)
+        if (Status v = store.verify(s.id); !v.ok())
+            bad << v.message();
+    if (json) {
+        printJson(QJsonObject{{"ok", bad.isEmpty()},
+                              {"snapshots_checked", qint64(list->size())},
+                              {"problems", QJsonArray::fromStringList(bad)}});
+    } else {
+        QTextStream out(stdout);
+        for (const QString &p : bad)
+            out << p << "\n";
+        if (bad.isEmpty())
+            out << "ok: " << db.path() << " passed integrity_check; " << list->size()
+                << " snapshots verified\n";
+    }
+    if (!bad.isEmpty()) {
+        printError(kName, QStringLiteral("%1 problems found").arg(bad.size()));
+        return ExitFailure;
+    }
+    return ExitOk;
+}
+
 } // namespace
 
 int runSession(const QStringList &args)
@@ -304,7 +337,8 @@ int runSession(const QStringList &args)
         "  export ID            --format md|html|json|bundle [--out FILE] [--with-snapshots]\n"
         "  import FILE          a session bundle (export --format bundle)\n"
         "  search QUERY         full-text search over messages and source text\n"
-        "  snapshots            KV snapshots [--gc] [--verify]"));
+        "  snapshots            KV snapshots [--gc] [--verify]\n"
+        "  check                the database's integrity check and every snapshot's checksums"));
     parser.addPositionalArgument(QStringLiteral("action"),
                                  QStringLiteral(
                                      "list, show, delete, export, import, search or snapshots"));
@@ -335,14 +369,15 @@ int runSession(const QStringList &args)
 
     const QStringList pos = parser.positionalArguments();
     const QString action = pos.value(0);
-    static const QStringList actions{QStringLiteral("list"),     QStringLiteral("show"),
-                                     QStringLiteral("delete"),   QStringLiteral("export"),
-                                     QStringLiteral("import"),   QStringLiteral("search"),
-                                     QStringLiteral("snapshots")};
+    static const QStringList actions{QStringLiteral("list"),      QStringLiteral("show"),
+                                     QStringLiteral("delete"),    QStringLiteral("export"),
+                                     QStringLiteral("import"),    QStringLiteral("search"),
+                                     QStringLiteral("snapshots"), QStringLiteral("check")};
     if (!actions.contains(action)) {
-        printError(kName, action.isEmpty() ? QStringLiteral("missing action (list, show, delete, "
-                                                            "export, import, search, snapshots)")
-                                           : QStringLiteral("unknown action '%1'").arg(action));
+        printError(kName, action.isEmpty()
+                              ? QStringLiteral("missing action (list, show, delete, "
+                                               "export, import, search, snapshots, check)")
+                              : QStringLiteral("unknown action '%1'").arg(action));
         return ExitUsage;
     }
     const bool needsId = action == QLatin1String("show") || action == QLatin1String("delete")
@@ -402,6 +437,8 @@ int runSession(const QStringList &args)
             QTextStream(stdout) << "imported as session " << *sid << "\n";
         return ExitOk;
     }
+    if (action == QLatin1String("check"))
+        return runCheck(d, json);
     if (action == QLatin1String("search"))
         return runSearch(d, pos.mid(1).join(QLatin1Char(' ')), limit, json);
     return runSnapshots(d, parser.isSet(QStringLiteral("gc")),

@@ -7,6 +7,7 @@
 #include "storage/snapshot_store.h"
 #include "storage_test_util.h"
 
+#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -99,6 +100,7 @@ private Q_SLOTS:
         QTest::newRow("search") << QStringList{"session", "search", "scheduler"} << 0
                                 << "[scheduler]";
         QTest::newRow("snapshots") << QStringList{"session", "snapshots", "--verify"} << 0 << "ok";
+        QTest::newRow("check") << QStringList{"session", "check"} << 0 << "1 snapshots verified";
         QTest::newRow("import missing file")
             << QStringList{"session", "import", "/nonexistent/x.folio"} << 1 << "";
     }
@@ -191,6 +193,28 @@ private Q_SLOTS:
                  0);
         r = run({"session", "delete", QString::number(m_sid)});
         QCOMPARE(r.exitCode, 1);
+    }
+
+    void checkFindsDamagedSnapshot()
+    {
+        {
+            auto db = Database::open(m_dir->filePath(QStringLiteral("folio.db")));
+            QVERIFY(db.ok());
+            auto list = SnapshotStore(**db).list();
+            QFile f(QDir((*db)->payloadDirectory()).filePath(list->front().fileName));
+            QVERIFY(f.open(QIODevice::ReadWrite));
+            f.seek(1000);
+            f.write("!");
+        }
+        const Run r = run({"session", "check", "--json"});
+        QCOMPARE(r.exitCode, 1);
+        const QJsonObject o = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        QCOMPARE(o.value(QLatin1String("ok")).toBool(), false);
+        QVERIFY(o.value(QLatin1String("problems"))
+                    .toArray()
+                    .first()
+                    .toString()
+                    .contains(QLatin1String("checksum")));
     }
 
     void newerDatabaseRefused()
