@@ -6,6 +6,7 @@
 
 #include "ingest/packer.h"
 #include "ingest/source.h"
+#include "ingest/tokenizer_counter.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -281,6 +282,34 @@ private Q_SLOTS:
         // Under budget: no suggestions.
         opt.contextTokens = 100000;
         QVERIFY(Packer(counter).pack({repo}, opt).suggestions.empty());
+    }
+
+    // The counter backed by the engine's tokenizer (when this build links folio_tokenizer).
+    void realTokenizerCounter()
+    {
+        QString error;
+        QVERIFY(!loadTokenizerCounter(QStringLiteral("/nonexistent/tokenizer.json"), &error));
+        QVERIFY(!error.isEmpty());
+        if (!haveEngineTokenizer())
+            QSKIP("this build has no tokenizer library");
+        const QString path = QStringLiteral(FOLIO_TOKENIZER_JSON);
+        if (path.isEmpty())
+            QSKIP("no tokenizer.json (run scripts/setup.sh)");
+        const auto counter = loadTokenizerCounter(path, &error);
+        QVERIFY2(counter, qPrintable(error));
+        QVERIFY(counter->exact());
+        QCOMPARE(counter->count(""), size_t(0));
+        const std::size_t hello = counter->count("Hello, world!");
+        QVERIFY(hello >= 3 && hello <= 5);
+        // Parallel counting with the real tokenizer gives the same pack as serial counting.
+        PackOptions one;
+        one.threads = 1;
+        PackOptions many;
+        many.threads = 4;
+        const PackResult a = Packer(*counter).pack(corpus(), one);
+        const PackResult b = Packer(*counter).pack(corpus(), many);
+        QCOMPARE(folio::ingest::spanMapJson(a), folio::ingest::spanMapJson(b));
+        QVERIFY(a.contentTokens > 100);
     }
 
     void directoryTotals()
