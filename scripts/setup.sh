@@ -34,7 +34,7 @@ packages=(
   libgl-dev libxkbcommon-dev
   libgit2-dev libpoppler-qt6-dev poppler-utils libsqlite3-dev sqlite3 libzstd-dev liblz4-dev libxxhash-dev
   libcpp-httplib-dev libssl-dev libopenblas-dev
-  xvfb xauth python3 python3-venv python3-pip qpdf
+  xvfb xauth python3 python3-venv python3-pip qpdf fonts-wqy-microhei
   # Packaging (issue 11): icon rendering, .deb tools and the validators tests/packaging runs.
   librsvg2-bin dpkg-dev fakeroot file appstream desktop-file-utils lintian
 )
