@@ -16,6 +16,7 @@
 #include "cuda/ops.h"
 #include "folio_test.h"
 #include "model/hyper_connections.h"
+#include "model/moe.h"
 #include "quant.h"
 
 using namespace folio;
@@ -466,4 +467,61 @@ FOLIO_TEST(cuda_hc_pre_sinkhorn_post)
     Dev<float> dl(layer_out), dpost2(post), dcomb2(comb), dout(out.size());
     CHECK_OK(cuda::hc_post(dl.p, dx.p, dpost2.p, dcomb2.p, n, hc, dim, dout.p, nullptr));
     CHECK(same_values(dout.get(), out));
+}
+
+FOLIO_TEST(cuda_router_score_and_hash)
+{
+    if (!gpu_ready())
+        return;
+    ModelConfig cfg{};
+    cfg.n_routed_experts = 256;
+    cfg.n_activated_experts = 6;
+    cfg.route_scale = 1.5;
+    const int m = 4, E = 256, k = 6, vocab = 10;
+    auto logits = random_bf16(std::size_t(m) * E, 2.0f, 40);
+    logits[3] = logits[7]; // a tie between experts 3 and 7 of token 0
+    std::mt19937 rng(41);
+    std::vector<std::int64_t> t2e(std::size_t(vocab) * k);
+    for (auto &v : t2e)
+        v = std::int64_t(rng() % E);
+    std::vector<int> tokens = {3, 0, 9, 3};
+    MoeWeights w;
+    w.bias = random_bf16(E, 0.1f, 42);
+    w.tid2eid = reinterpret_cast<const std::uint8_t *>(t2e.data());
+    for (int hash = 0; hash < 2; ++hash) {
+        std::vector<int> ids(std::size_t(m) * k);
+        std::vector<float> wts(std::size_t(m) * k);
+        for (int i = 0; i < m; ++i)
+            moe_route(w, cfg, hash != 0, logits.data() + std::size_t(i) * E, tokens[i],
+                      ids.data() + std::size_t(i) * k, wts.data() + std::size_t(i) * k);
+        Dev<float> dl(logits), db(w.bias), dw(wts.size());
+        Dev<long long> dt(std::vector<long long>(t2e.begin(), t2e.end()));
+        Dev<int> dtok(tokens), di(ids.size());
+        CHECK_OK(cuda::router(dl.p, m, E, k, db.p, hash ? dt.p : nullptr, hash ? dtok.p : nullptr,
+                              float(cfg.route_scale), di.p, dw.p, nullptr));
+        CHECK(di.get() == ids);
+        CHECK(same_values(dw.get(), wts));
+    }
+    Dev<float> dl(logits);
+    Dev<int> di(std::size_t(m * k));
+    Dev<float> dw(std::size_t(m * k));
+    CHECK(!cuda::router(dl.p, m, E, 17, nullptr, nullptr, nullptr, 1.0f, di.p, dw.p, nullptr));
+}
+
+FOLIO_TEST(cuda_argmax_ties_and_nan)
+{
+    if (!gpu_ready())
+        return;
+    const int V = 129280;
+    auto logits = random_bf16(std::size_t(3) * V, 3.0f, 43);
+    logits[5000] = 100.0f;
+    logits[90000] = 100.0f; // tie: the lower index wins
+    logits[V + 7] = NAN;
+    logits[V + 8] = 50.0f;
+    for (int i = 0; i < V; ++i)
+        logits[std::size_t(2) * V + i] = NAN;
+    Dev<float> dl(logits);
+    Dev<int> out(std::size_t(3));
+    CHECK_OK(cuda::argmax(dl.p, 3, V, out.p, nullptr));
+    CHECK((out.get() == std::vector<int>{5000, 8, -1}));
 }

@@ -48,6 +48,17 @@ Status hc_pre(const float *x, int n, int hc, int dim, const float *fn, const flo
 Status hc_post(const float *x, const float *residual, const float *post, const float *comb, int n,
                int hc, int dim, float *out, cudaStream_t stream);
 
+// ---- router and greedy choice (router.cu) ----
+// moe_route for m tokens: logits [m, n_experts] FP32; bias [n_experts] or null; tid2eid
+// [vocab, k] int64 with tokens [m] for hash layers (else both null); ids, weights [m, k].
+// n_experts <= 1024, k <= 16.
+Status router(const float *logits, int m, int n_experts, int k, const float *bias,
+              const long long *tid2eid, const int *tokens, float route_scale, int *ids,
+              float *weights, cudaStream_t stream);
+// out [rows] = index of the largest logit of each row, ties to the lower index; NaN never wins
+// (-1 for a row of NaN only).
+Status argmax(const float *logits, int rows, int n, int *out, cudaStream_t stream);
+
 // ---- linears (linear.cu) ----
 // FP8 block-scaled linear: y [m, n] = bf16(sum_b part_b * (sa_b * ws_b)), weight [n, k] E4M3
 // codes with [ceil(n/128), ceil(k/128)] E8M0 scales; x [m, k] BF16 values quantised per 1x128.
