@@ -18,7 +18,7 @@ const std::vector<Command> &commands()
 {
     static const std::vector<Command> table = {
         {"devices", "List the compute devices the engine can use (CPU, CUDA GPUs)", runDevices},
-        {"session", "Saved sessions: list, show, delete, export, import, search, snapshots", runSession},
+        {"session", "Sessions: list, show, delete, export, import, search, snapshots", runSession},
         {"tokenize", "Print the token ids of files or stdin (no special tokens added)", runTokenize},
         {"detokenize", "Turn token ids from stdin back into text", runDetokenize},
         {"chat-render", "Render messages in the V4 chat format (text, or ids with --tokenizer)", runChatRender},
