@@ -215,7 +215,7 @@ int main(int argc, char **argv)
         max_in = std::max(max_in, l.in);
         max_out = std::max(max_out, l.out);
     }
-    const int prefill_m = 256;
+    const int prefill_m = 1024;
     float *x = dev_upload(random_act(std::size_t(prefill_m) * max_in));
     float *work = dev_alloc<float>(std::size_t(prefill_m) * max_in
                                    + std::size_t(prefill_m) * (max_in / 128 + 1));
@@ -313,7 +313,7 @@ int main(int argc, char **argv)
     std::printf("%-44s %9.0f GB/s %12s\n", "HBM bandwidth (D2D copy)", hbm_gbs, "-");
     std::printf("%-44s %10.3f ms %11.0f%%\n", "decode linears / layer (m=1)", decode_lin_ms,
                 100.0 * roof_ms / decode_lin_ms);
-    std::printf("%-44s %7.0f tok/s %11.1f%%\n", "prefill linears / layer (m=256, own kernels)",
+    std::printf("%-44s %7.0f tok/s %11.1f%%\n", "prefill linears / layer (m=1024, own kernels)",
                 prefill_m / (prefill_ms * 1e-3), 100.0 * prefill_tflops / kFp8PeakTflops);
     std::printf("%-44s %8.0f TF/s %11.1f%%\n", "cuBLAS BF16 GEMM 8192x4096x4096", gemm_tflops,
                 100.0 * gemm_tflops / kBf16PeakTflops);

@@ -293,6 +293,8 @@ FOLIO_TEST(cuda_linear_fp8_exact)
         return;
     check_quant_linear(false, 1, 1024, 300, 10);
     check_quant_linear(false, 4, 512, 256, 11);
+    check_quant_linear(false, 8, 256, 64, 50);   // the smallest m of the tiled (prefill) kernel
+    check_quant_linear(false, 70, 640, 200, 51); // partial tiles in m and n
 }
 
 FOLIO_TEST(cuda_linear_fp4_exact)
@@ -301,6 +303,7 @@ FOLIO_TEST(cuda_linear_fp4_exact)
         return;
     check_quant_linear(true, 1, 1024, 200, 12);
     check_quant_linear(true, 3, 256, 64, 13);
+    check_quant_linear(true, 33, 512, 130, 52); // tiled kernel, partial tiles
 }
 
 FOLIO_TEST(cuda_linear_bf16_cublas)

@@ -3,8 +3,9 @@
 // each K block's partial sum of code products is formed exactly (double: the products of 8-bit
 // codes span < 53 bits) and rounded once to FP32, then added to an FP32 accumulator in block order
 // times the activation and weight scales, output rounded to BF16. FP4 experts are expanded from
-// their packed nibbles in registers (Hopper has no FP4 tensor cores). One warp per output value;
-// this is the decode (GEMV) shape and the exact reference for any m. BF16 linears go to cuBLAS.
+// their packed nibbles in registers (Hopper has no FP4 tensor cores). Decode (m < 8): one warp
+// per output value; prefill: shared-memory tiles on the CUDA cores (a WGMMA FP8 GEMM is the next
+// step). BF16 linears go to cuBLAS.
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 
@@ -63,6 +64,85 @@ __global__ void linear_quant_kernel(const float *q, const float *sa, int k, cons
         y[std::size_t(tok) * n + row] = bf16_round(acc);
 }
 
+// The prefill shape (m >= kTiledMinRows): 64x64 output tiles, K in chunks of 32 staged in shared
+// memory as decoded values, 4x4 outputs per thread. The per-block partial sums stay in double
+// (exact, as in the GEMV kernel), so both shapes give the CPU's results bit for bit.
+constexpr int kTile = 64, kChunk = 32, kTiledMinRows = 8;
+
+template<bool kFp4>
+__global__ void __launch_bounds__(256)
+    linear_quant_tiled_kernel(const float *q, const float *sa, int m, int k, const std::uint8_t *w,
+                              const std::uint8_t *scale, int n, float *y)
+{
+    __shared__ float as[kTile][kChunk + 1];
+    __shared__ float ws[kTile][kChunk + 1];
+    const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
+    const int row0 = blockIdx.y * kTile, col0 = blockIdx.x * kTile;
+    constexpr int kBlock = kFp4 ? 32 : 128; // K block of one weight scale
+    float acc[4][4] = {};
+    double part[4][4] = {};
+    for (int k0 = 0; k0 < k; k0 += kChunk) {
+        for (int e = threadIdx.x; e < kTile * kChunk; e += blockDim.x) {
+            const int r = e / kChunk, c = e % kChunk;
+            const int tok = row0 + r, out = col0 + r, kk = k0 + c;
+            as[r][c] = tok < m ? q[std::size_t(tok) * k + kk] : 0.0f;
+            float wv = 0.0f;
+            if (out < n) {
+                if (kFp4) {
+                    const std::uint8_t byte = w[std::size_t(out) * (k / 2) + kk / 2];
+                    wv = e2m1_value((kk & 1) ? (byte >> 4) : (byte & 0xf));
+                } else {
+                    wv = e4m3_value(w[std::size_t(out) * k + kk]);
+                }
+            }
+            ws[r][c] = wv;
+        }
+        __syncthreads();
+        for (int c = 0; c < kChunk; ++c) {
+            double a[4], b[4];
+            for (int i = 0; i < 4; ++i) {
+                a[i] = as[ty * 4 + i][c];
+                b[i] = ws[tx * 4 + i][c];
+            }
+            for (int i = 0; i < 4; ++i)
+                for (int j = 0; j < 4; ++j)
+                    part[i][j] += a[i] * b[j];
+        }
+        __syncthreads();
+        if ((k0 + kChunk) % kBlock == 0) { // a weight-scale block is complete: fold it in
+            const int b = k0 / kBlock;
+            for (int i = 0; i < 4; ++i) {
+                const int tok = row0 + ty * 4 + i;
+                if (tok >= m)
+                    continue;
+                const float s_act = sa[std::size_t(tok) * (k / 128) + (b * kBlock) / 128];
+                for (int j = 0; j < 4; ++j) {
+                    const int out = col0 + tx * 4 + j;
+                    if (out >= n)
+                        continue;
+                    float s_w;
+                    if (kFp4) {
+                        s_w = e8m0_value(scale[std::size_t(out) * (k / 32) + b]);
+                        acc[i][j] = __fadd_rn(acc[i][j],
+                                              __fmul_rn(__fmul_rn(float(part[i][j]), s_act), s_w));
+                    } else {
+                        s_w = e8m0_value(scale[std::size_t(out / 128) * ((k + 127) / 128) + b]);
+                        acc[i][j] = __fadd_rn(acc[i][j],
+                                              __fmul_rn(float(part[i][j]), __fmul_rn(s_act, s_w)));
+                    }
+                    part[i][j] = 0.0;
+                }
+            }
+        }
+    }
+    for (int i = 0; i < 4; ++i)
+        for (int j = 0; j < 4; ++j) {
+            const int tok = row0 + ty * 4 + i, out = col0 + tx * 4 + j;
+            if (tok < m && out < n)
+                y[std::size_t(tok) * n + out] = bf16_round(acc[i][j]);
+        }
+}
+
 __global__ void to_bf16_kernel(const float *x, std::int64_t n, __nv_bfloat16 *y)
 {
     const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -90,6 +170,16 @@ Status linear_quant(bool fp4, const float *x, int m, int k, const std::uint8_t *
     Status st = act_quant(x, m, k, q, sa, stream);
     if (!st)
         return st;
+    if (m >= kTiledMinRows) {
+        const dim3 tiles(unsigned((n + kTile - 1) / kTile), unsigned((m + kTile - 1) / kTile));
+        if (fp4)
+            linear_quant_tiled_kernel<true><<<tiles, 256, 0, stream>>>(q, sa, m, k, w, scale, n, y);
+        else
+            linear_quant_tiled_kernel<false>
+                <<<tiles, 256, 0, stream>>>(q, sa, m, k, w, scale, n, y);
+        CUDA_CHECK(cudaGetLastError());
+        return Status::ok();
+    }
     const dim3 grid(unsigned((n + kWarpsPerBlock - 1) / kWarpsPerBlock), unsigned(m));
     if (fp4)
         linear_quant_kernel<true>
