@@ -245,7 +245,7 @@ Result<GenerateResult> Session::generate(const GenerateParams &params, const Tok
     for (;;) {
         if (s.cancelled.exchange(false))
             return cancelled_status();
-        if (s.state.n_tokens + 2 > cfg.max_position_embeddings)
+        if (s.state.n_tokens + (params.speculative ? 2 : 1) > cfg.max_position_embeddings)
             return Status::error("generate: context of "
                                  + std::to_string(cfg.max_position_embeddings)
                                  + " tokens exhausted");

@@ -65,6 +65,7 @@ void ThreadPool::parallel_for(std::int64_t n,
         return;
     }
     const std::int64_t chunk = (n + chunks - 1) / chunks;
+    std::lock_guard<std::mutex> run(m_run);
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         m_fn = &fn;
