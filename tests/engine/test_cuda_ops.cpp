@@ -13,6 +13,7 @@
 
 #include "cpu/linear.h"
 #include "cpu/ops.h"
+#include "cuda/memory.h"
 #include "cuda/ops.h"
 #include "folio_test.h"
 #include "model/hyper_connections.h"
@@ -527,4 +528,44 @@ FOLIO_TEST(cuda_argmax_ties_and_nan)
     Dev<int> out(std::size_t(3));
     CHECK_OK(cuda::argmax(dl.p, 3, V, out.p, nullptr));
     CHECK((out.get() == std::vector<int>{5000, 8, -1}));
+}
+
+FOLIO_TEST(cuda_staged_upload_and_expert_cache)
+{
+    if (!gpu_ready())
+        return;
+    std::mt19937 rng(60);
+    std::vector<std::uint8_t> host((5u << 20) + 12345);
+    for (auto &b : host)
+        b = std::uint8_t(rng());
+    cuda::StagedUploader up;
+    CHECK_OK(up.init(1u << 20));
+    Dev<std::uint8_t> dst(host.size());
+    CHECK_OK(up.upload(host.data(), host.size(), dst.p));
+    CHECK(dst.get() == host);
+    CHECK_EQ(up.bytes_uploaded(), std::uint64_t(host.size()));
+
+    const std::size_t eb = 4096;
+    std::vector<std::vector<std::uint8_t>> experts(10, std::vector<std::uint8_t>(eb));
+    for (auto &e : experts)
+        for (auto &b : e)
+            b = std::uint8_t(rng());
+    cuda::DeviceExpertCache cache;
+    CHECK_OK(cache.init(3, eb));
+    const int order[] = {0, 1, 2, 0, 3, 1, 4, 0, 0, 9};
+    bool contents_ok = true;
+    for (int key : order) {
+        const void *dev = nullptr;
+        CHECK_OK(cache.fetch(key, experts[std::size_t(key)].data(), nullptr, &dev));
+        std::vector<std::uint8_t> back(eb);
+        cudaMemcpy(back.data(), dev, eb, cudaMemcpyDeviceToHost);
+        contents_ok = contents_ok && back == experts[std::size_t(key)];
+    }
+    CHECK(contents_ok);
+    // 0 1 2 miss, 0 hit, 3 miss (evicts 1), 1 miss (evicts 2), 4 miss (evicts 0), 0 miss
+    // (evicts 3), 0 hit, 9 miss.
+    CHECK_EQ(cache.hits(), std::uint64_t(2));
+    CHECK_EQ(cache.misses(), std::uint64_t(8));
+    cuda::DeviceExpertCache bad;
+    CHECK(!bad.init(0, eb));
 }
