@@ -4,7 +4,8 @@
 // writes), and prints one short table: the measured HBM bandwidth, one layer's decode linears vs
 // the HBM roofline of the bytes they read, prefill linears vs the FP8/BF16 matrix peaks, the
 // indexer (scores + top-k) at 262,144 entries, decode per layer at 8K vs 1M context, and the
-// extrapolated whole-model decode rate. Without a usable CUDA device it exits 77.
+// extrapolated whole-model decode rate, and the cost of routed experts that miss the device
+// cache (experts in host memory). Without a usable CUDA device it exits 77.
 //
 //   folio-bench-cuda [--config FILE] [--layer N] [--json FILE]
 #include <cublas_v2.h>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "config.h"
+#include "cuda/memory.h"
 #include "cuda/ops.h"
 #include "quant.h"
 #include "safetensors.h"
@@ -305,6 +307,30 @@ int main(int argc, char **argv)
         5);
     const double model_ms = layer8k * c.n_layers + head_ms;
 
+    // Experts in host memory (--expert-cache-gb): one layer's step with every routed expert a
+    // cache miss, copied from pinned host memory into the device cache.
+    std::size_t expert_bytes = 0;
+    for (const Lin &l : lins)
+        if (l.name.find(".experts.0.") != std::string::npos)
+            expert_bytes += l.bytes;
+    const int k_act = c.n_activated_experts;
+    void *pinned = nullptr;
+    cu(cudaMallocHost(&pinned, std::size_t(k_act) * expert_bytes), "cudaMallocHost");
+    std::memset(pinned, 1, std::size_t(k_act) * expert_bytes);
+    cuda::DeviceExpertCache cache;
+    ok(cache.init(std::uint64_t(k_act), expert_bytes));
+    std::int64_t next_key = 0;
+    const double miss_ms = time_ms(
+        [&] {
+            for (int j = 0; j < k_act; ++j) {
+                const void *dev = nullptr;
+                ok(cache.fetch(next_key++, static_cast<std::uint8_t *>(pinned) + j * expert_bytes,
+                               nullptr, &dev));
+            }
+        },
+        5);
+    const double h2d_gbs = double(k_act) * double(expert_bytes) / (miss_ms * 1e-3) / 1e9;
+
     std::printf("device: %s, %d SMs, %.0f GiB\n", prop.name, prop.multiProcessorCount,
                 double(prop.totalGlobalMem) / double(1ull << 30));
     std::printf("layer %d (compress ratio %d), %zu linears, %.1f MB read per decode step\n", layer,
@@ -326,8 +352,10 @@ int main(int argc, char **argv)
     std::printf("%-44s %10.3f ms %12s\n", "decode / layer at 8K context", layer8k, "-");
     std::printf("%-44s %10.3f ms %11.0f%%\n", "decode / layer at 1M context (vs 8K)", layer1m,
                 100.0 * layer8k / layer1m);
-    std::printf("%-44s %7.1f tok/s %12s\n", "extrapolated decode, 43 layers + head", 1e3 / model_ms,
-                "-");
+    std::printf("%-44s %7.1f tok/s %12s\n", "extrapolated decode, all layers + head",
+                1e3 / model_ms, "-");
+    std::printf("%-44s %10.3f ms %7.1f GB/s\n", "expert misses / layer (all from pinned host)",
+                miss_ms, h2d_gbs);
     if (!json_path.empty()) {
         FILE *f = std::fopen(json_path.c_str(), "w");
         if (!f)
@@ -339,10 +367,10 @@ int main(int argc, char **argv)
             "\"prefill_tflops\":%.2f,\"cublas_bf16_tflops\":%.2f,\"attention_ms\":%.4f,"
             "\"topk_262144_ms\":%.4f,\"indexer_1m_ms\":%.4f,\"indexer_8k_ms\":%.4f,"
             "\"decode_layer_8k_ms\":%.4f,\"decode_layer_1m_ms\":%.4f,\"head_ms\":%.4f,"
-            "\"decode_tokens_per_s\":%.2f}\n",
+            "\"decode_tokens_per_s\":%.2f,\"expert_miss_layer_ms\":%.4f,\"h2d_gbs\":%.2f}\n",
             prop.name, hbm_gbs, static_cast<unsigned long long>(layer_bytes), decode_lin_ms,
             roof_ms, prefill_m, prefill_ms, prefill_tflops, gemm_tflops, attn_ms, topk_only_ms,
-            idx1m_ms, idx8k_ms, layer8k, layer1m, head_ms, 1e3 / model_ms);
+            idx1m_ms, idx8k_ms, layer8k, layer1m, head_ms, 1e3 / model_ms, miss_ms, h2d_gbs);
         std::fclose(f);
     }
     cublasDestroy(cublas);
