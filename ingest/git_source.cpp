@@ -8,6 +8,7 @@
 #include "ingest/git_handles.h"
 #include "ingest/logging.h"
 #include "ingest/text_decode.h"
+#include "ingest/token_counter.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -18,7 +19,9 @@
 #include <QUrl>
 
 #include <algorithm>
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include <unistd.h>
 
@@ -192,6 +195,11 @@ struct GitSource::Impl
                         const CancelFlag *cancel, int depth);
     void addContent(const QString &path, QByteArray bytes, qint64 size, const QByteArray &id,
                     const FileFilter &filter, SourceContents *out);
+    // Reads one blob or symlink entry through the filters into `out` (thread-safe for distinct
+    // `r`/`odb`/`out`).
+    void readBlob(git_repository *r, git_odb *odb, const git_oid &commitId, bool haveAttributes,
+                  const Entry &e, const QString &path, const FileFilter &filter,
+                  SourceContents *out);
     OpenStatus readSubmodule(git_repository *parent, const Entry &e, const QByteArray &prefix,
                              const FileFilter &filter, SourceContents *out,
                              const CancelFlag *cancel, int depth);
@@ -429,11 +437,8 @@ OpenStatus GitSource::Impl::readTree(git_repository *r, const git_oid &commitId,
     // Attribute lookups cost a few file-system probes each (libgit2 re-checks every attributes
     // source per call); skip them all when no attributes can apply, the common case.
     const bool haveAttributes = anyAttributesFile(r, entries);
-    git_odb *rawOdb = nullptr;
-    if (auto c = FOLIO_GIT(git_repository_odb(&rawOdb, r)); !c)
-        return OpenStatus::failure(OpenResult::Damaged, c.message);
-    git::Ptr<git_odb> odb(rawOdb);
-
+    // Pass 1 (in order): paths that are not UTF-8 and gitlinks (submodules recurse here).
+    std::vector<std::pair<const Entry *, QString>> blobs;
     for (const Entry &e : entries) {
         if (cancel && cancel->load())
             return OpenStatus::failure(OpenResult::Cancelled, QStringLiteral("cancelled"));
@@ -455,55 +460,111 @@ OpenStatus GitSource::Impl::readTree(git_repository *r, const git_oid &commitId,
                 return s;
             continue;
         }
-        const PathAttributes attrs = haveAttributes ? attributesOf(r, &commitId, e.rawPath)
-                                                    : PathAttributes();
-        if (QString why = filter.skipByPath(path, attrs); !why.isEmpty()) {
-            out->skipped.push_back({path, why});
-            continue;
-        }
-        size_t size = 0;
-        git_object_t type = GIT_OBJECT_INVALID;
-        if (auto c = FOLIO_GIT(git_odb_read_header(&size, &type, odb.get(), &e.oid)); !c) {
-            out->skipped.push_back({path, QStringLiteral("unreadable: broken object %1 (%2)")
-                                              .arg(git::oidHex(e.oid), c.message)});
-            continue;
-        }
-        if (e.mode == GIT_FILEMODE_LINK) {
-            git_odb_object *rawObj = nullptr;
-            if (auto c = FOLIO_GIT(git_odb_read(&rawObj, odb.get(), &e.oid)); !c) {
-                out->skipped.push_back({path, QStringLiteral("unreadable: %1").arg(c.message)});
-                continue;
+        blobs.emplace_back(&e, path);
+    }
+
+    // Pass 2 (parallel): blobs. libgit2 repository objects must not be shared between threads,
+    // so every extra thread opens the repository again; each fills its own SourceContents, merged
+    // afterwards (read() sorts the result, so the merge order does not matter).
+    const unsigned threads = unsigned(
+        std::clamp<std::size_t>(blobs.size() / 64, 1,
+                                std::max(1u, std::thread::hardware_concurrency())));
+    std::vector<SourceContents> parts(threads);
+    std::vector<QString> failures(threads);
+    std::atomic_size_t next{0};
+    std::atomic_bool cancelled{false};
+    const QByteArray gitDir = QByteArray(git_repository_path(r));
+    parallelFor(threads, threads, [&](std::size_t t) {
+        git_repository *repo = r;
+        git::Ptr<git_repository> own;
+        if (t > 0) {
+            git_repository *raw = nullptr;
+            if (auto c = FOLIO_GIT(git_repository_open(&raw, gitDir.constData())); !c) {
+                failures[t] = c.message;
+                return;
             }
-            git::Ptr<git_odb_object> obj(rawObj);
-            SourceItem item;
-            item.kind = ItemKind::Symlink;
-            item.path = path;
-            item.bytes = qint64(size);
-            item.text = QByteArray(static_cast<const char *>(git_odb_object_data(obj.get())),
-                                   qsizetype(git_odb_object_size(obj.get())));
-            item.contentId = git::oidHex(e.oid).toLatin1();
-            item.encoding = QStringLiteral("utf-8");
-            out->items.push_back(std::move(item));
-            continue;
+            own.reset(raw);
+            repo = raw;
         }
-        if (QString why = filter.skipBySize(qint64(size)); !why.isEmpty()) {
-            out->skipped.push_back({path, why});
-            continue;
+        git_odb *rawOdb = nullptr;
+        if (auto c = FOLIO_GIT(git_repository_odb(&rawOdb, repo)); !c) {
+            failures[t] = c.message;
+            return;
         }
-        git_odb_object *rawObj = nullptr;
-        if (auto c = FOLIO_GIT(git_odb_read(&rawObj, odb.get(), &e.oid)); !c) {
-            out->skipped.push_back({path, QStringLiteral("unreadable: broken object %1 (%2)")
-                                              .arg(git::oidHex(e.oid), c.message)});
-            continue;
+        git::Ptr<git_odb> odb(rawOdb);
+        for (std::size_t i = next++; i < blobs.size(); i = next++) {
+            if (cancel && cancel->load()) {
+                cancelled = true;
+                return;
+            }
+            readBlob(repo, odb.get(), commitId, haveAttributes, *blobs[i].first, blobs[i].second,
+                     filter, &parts[t]);
         }
-        git::Ptr<git_odb_object> obj(rawObj);
-        // One copy out of libgit2's buffer; the object is released right after (bounded memory).
-        QByteArray bytes(static_cast<const char *>(git_odb_object_data(obj.get())),
-                         qsizetype(git_odb_object_size(obj.get())));
-        obj.reset();
-        addContent(path, std::move(bytes), qint64(size), git::oidHex(e.oid).toLatin1(), filter, out);
+    });
+    if (cancelled)
+        return OpenStatus::failure(OpenResult::Cancelled, QStringLiteral("cancelled"));
+    for (const QString &f : failures) {
+        if (!f.isEmpty())
+            return OpenStatus::failure(OpenResult::Failed, f);
+    }
+    for (SourceContents &part : parts) {
+        out->items.append(std::move(part.items));
+        out->skipped.append(std::move(part.skipped));
     }
     return OpenStatus::success();
+}
+
+void GitSource::Impl::readBlob(git_repository *r, git_odb *odb, const git_oid &commitId,
+                               bool haveAttributes, const Entry &e, const QString &path,
+                               const FileFilter &filter, SourceContents *out)
+{
+    const PathAttributes attrs = haveAttributes ? attributesOf(r, &commitId, e.rawPath)
+                                                : PathAttributes();
+    if (QString why = filter.skipByPath(path, attrs); !why.isEmpty()) {
+        out->skipped.push_back({path, why});
+        return;
+    }
+    size_t size = 0;
+    git_object_t type = GIT_OBJECT_INVALID;
+    if (auto c = FOLIO_GIT(git_odb_read_header(&size, &type, odb, &e.oid)); !c) {
+        out->skipped.push_back({path, QStringLiteral("unreadable: broken object %1 (%2)")
+                                          .arg(git::oidHex(e.oid), c.message)});
+        return;
+    }
+    if (e.mode == GIT_FILEMODE_LINK) {
+        git_odb_object *rawObj = nullptr;
+        if (auto c = FOLIO_GIT(git_odb_read(&rawObj, odb, &e.oid)); !c) {
+            out->skipped.push_back({path, QStringLiteral("unreadable: %1").arg(c.message)});
+            return;
+        }
+        git::Ptr<git_odb_object> obj(rawObj);
+        SourceItem item;
+        item.kind = ItemKind::Symlink;
+        item.path = path;
+        item.bytes = qint64(size);
+        item.text = QByteArray(static_cast<const char *>(git_odb_object_data(obj.get())),
+                               qsizetype(git_odb_object_size(obj.get())));
+        item.contentId = git::oidHex(e.oid).toLatin1();
+        item.encoding = QStringLiteral("utf-8");
+        out->items.push_back(std::move(item));
+        return;
+    }
+    if (QString why = filter.skipBySize(qint64(size)); !why.isEmpty()) {
+        out->skipped.push_back({path, why});
+        return;
+    }
+    git_odb_object *rawObj = nullptr;
+    if (auto c = FOLIO_GIT(git_odb_read(&rawObj, odb, &e.oid)); !c) {
+        out->skipped.push_back({path, QStringLiteral("unreadable: broken object %1 (%2)")
+                                          .arg(git::oidHex(e.oid), c.message)});
+        return;
+    }
+    git::Ptr<git_odb_object> obj(rawObj);
+    // One copy out of libgit2's buffer; the object is released right after (bounded memory).
+    QByteArray bytes(static_cast<const char *>(git_odb_object_data(obj.get())),
+                     qsizetype(git_odb_object_size(obj.get())));
+    obj.reset();
+    addContent(path, std::move(bytes), qint64(size), git::oidHex(e.oid).toLatin1(), filter, out);
 }
 
 OpenStatus GitSource::Impl::readSubmodule(git_repository *parent, const Entry &e,

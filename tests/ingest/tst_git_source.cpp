@@ -510,6 +510,41 @@ private Q_SLOTS:
         QVERIFY2(s->reason.startsWith(QStringLiteral("unreadable")), qPrintable(s->reason));
     }
 
+    // Enough files for the parallel blob reading (one repository handle per thread): the same
+    // ls-tree equality, attributes applied on every thread, contents intact.
+    void manyFilesParallel()
+    {
+        const QString dir = m_tmp.filePath(QStringLiteral("many"));
+        fixture::Repo r;
+        r.init(dir);
+        r.write(".gitattributes", "gen/** linguist-generated\n");
+        for (int i = 0; i < 400; ++i) {
+            const QByteArray name = (i % 4 == 0 ? "gen/g" : "src/f") + QByteArray::number(i) + ".c";
+            r.write(name, "int v" + QByteArray::number(i) + " = " + QByteArray::number(i) + ";\n");
+        }
+        r.commit("many");
+        GitOptions opt;
+        opt.location = dir;
+        OpenStatus status;
+        const SourceContents c = readRepo(opt, {}, &status);
+        QVERIFY2(status.ok(), qPrintable(status.message));
+        QCOMPARE(c.items.size(), 301); // 300 sources + .gitattributes
+        QCOMPARE(c.skipped.size(), 100);
+        for (const SkippedItem &s : c.skipped)
+            QCOMPARE(s.reason, QStringLiteral("generated: linguist-generated"));
+        QSet<QString> got;
+        for (const SourceItem &i : c.items) {
+            got.insert(i.path);
+            if (i.path.startsWith(QStringLiteral("src/f"))) {
+                const QString n = i.path.mid(5).chopped(2);
+                QCOMPARE(i.text, "int v" + n.toUtf8() + " = " + n.toUtf8() + ";\n");
+            }
+        }
+        for (const SkippedItem &s : c.skipped)
+            got.insert(s.path);
+        QCOMPARE(got, lsTree(dir, QStringLiteral("HEAD")));
+    }
+
     // A real repository: Folio's own checkout, when the tests run inside one.
     void realRepositorySnapshot()
     {
