@@ -12,6 +12,8 @@ int runDetokenize(const QStringList &args);
 int runChatRender(const QStringList &args);
 int runIngest(const QStringList &args);
 int runPack(const QStringList &args);
+int runServe(const QStringList &args);
+int runAsk(const QStringList &args);
 int runGenerate(const QStringList &args);
 int runLogits(const QStringList &args);
 int runModel(const QStringList &args);
@@ -26,6 +28,8 @@ const std::vector<Command> &commands()
         {"chat-render", "Render messages in the V4 chat format (text, or ids with --tokenizer)", runChatRender},
         {"ingest", "Read a repository, PDFs or files; list included/skipped, tokens", runIngest},
         {"pack", "Render sources into the packed context with its span map (--out FILE)", runPack},
+        {"ask", "Ask one question about a repository or PDFs; saves it as a session", runAsk},
+        {"serve", "Serve the model over an OpenAI-compatible HTTP API (--port, --api-key)", runServe},
         {"generate", "Generate text (or ids) from a prompt with a local model, streamed", runGenerate},
         {"logits", "Write the logits of token ids (prefill, stepwise, chunked) to safetensors", runLogits},
         {"model", "Models: download from a hub (resumable, verified), verify a directory, list", runModel},

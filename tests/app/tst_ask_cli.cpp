@@ -1,0 +1,153 @@
+// `folio-cli ask` end to end on a test repository with the demo model: ingest, pack, prompt,
+// answer, citations, and a saved session that `folio-cli session show` lists; `--json` output;
+// usage errors; and that ask uses a running `folio-cli serve` of the same model (discovery file)
+// instead of loading the model again. Arguments: the folio-cli executable, the demo model dir.
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+static QString g_cli;
+static QString g_model;
+
+class TestAskCli : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_data;
+    QTemporaryDir m_repo;
+
+    struct Run
+    {
+        int exitCode = -1;
+        QByteArray out, err;
+    };
+
+    Run run(const QStringList &args, int timeoutMs = 300000)
+    {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("FOLIO_DATA_DIR", m_data.path());
+        p.setProcessEnvironment(env);
+        p.start(g_cli, args);
+        if (!p.waitForFinished(timeoutMs)) {
+            p.kill();
+            p.waitForFinished();
+            return {-1, {}, "timeout"};
+        }
+        return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
+    }
+
+    static bool git(const QString &dir, const QStringList &args)
+    {
+        QProcess p;
+        p.setWorkingDirectory(dir);
+        p.start("git", QStringList{"-c", "user.name=t", "-c", "user.email=t@e", "-c",
+                                   "commit.gpgsign=false"}
+                           + args);
+        return p.waitForFinished(30000) && p.exitCode() == 0;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_data.isValid() && m_repo.isValid());
+        QFile f(m_repo.filePath("main.cpp"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("#include <cstdio>\nint main()\n{\n    std::puts(\"hello\");\n    return 0;\n}\n");
+        f.close();
+        QVERIFY(git(m_repo.path(), {"init", "-q"}));
+        QVERIFY(git(m_repo.path(), {"add", "main.cpp"}));
+        QVERIFY(git(m_repo.path(), {"commit", "-q", "-m", "first"}));
+    }
+
+    void usageErrors_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::newRow("no question") << QStringList{"ask", "--repo", "x", "--model", "m"};
+        QTest::newRow("no source") << QStringList{"ask", "--model", "m", "q?"};
+        QTest::newRow("two sources")
+            << QStringList{"ask", "--repo", "x", "--pdf", "y.pdf", "--model", "m", "q?"};
+        QTest::newRow("no model") << QStringList{"ask", "--repo", "x", "q?"};
+        QTest::newRow("endpoint without model name")
+            << QStringList{"ask", "--repo", "x", "--endpoint", "http://127.0.0.1:1/v1", "q?"};
+    }
+
+    void usageErrors()
+    {
+        QFETCH(QStringList, args);
+        const Run r = run(args);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.err.contains("usage"));
+    }
+
+    void askJsonCreatesASession()
+    {
+        const Run r = run({"ask", "--repo", m_repo.path(), "--model", g_model, "-n", "6", "--json",
+                           "What does main print?"});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+        QVERIFY2(!o.isEmpty(), r.out.constData());
+        QVERIFY(o["answer"].isString());
+        QVERIFY(o["citations"].isArray());
+        const QJsonObject stats = o["stats"].toObject();
+        QVERIFY(stats["prompt_tokens"].toInt() > 50);
+        QVERIFY(stats["completion_tokens"].toInt() > 0 && stats["completion_tokens"].toInt() <= 6);
+        QVERIFY(stats.contains("prefill_tokens_per_s") && stats.contains("decode_tokens_per_s"));
+        QCOMPARE(stats["snapshot_reused"].toBool(), false);
+        const int session = o["session"].toInt();
+        QVERIFY(session > 0);
+
+        const Run show = run({"session", "show", QString::number(session), "--json"});
+        QVERIFY2(show.exitCode == 0, show.err.constData());
+        QVERIFY2(show.out.contains("What does main print?"), show.out.constData());
+        const Run list = run({"session", "list", "--json"});
+        QVERIFY2(list.out.contains("What does main print?"), list.out.constData());
+    }
+
+    void askUsesARunningServer()
+    {
+        QProcess serve;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("FOLIO_DATA_DIR", m_data.path());
+        serve.setProcessEnvironment(env);
+        serve.start(g_cli, {"serve", "--model", g_model, "--port", "0"});
+        QVERIFY(serve.waitForReadyRead(120000));
+        const QByteArray url = serve.readLine().trimmed();
+        QVERIFY2(url.startsWith("http://127.0.0.1:"), url.constData());
+
+        const Run r = run({"ask", "--repo", m_repo.path(), "--model", g_model, "-n", "4", "--json",
+                           "Which function is defined?"});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.err.contains("using the running server"), r.err.constData());
+        const QJsonObject stats = QJsonDocument::fromJson(r.out).object()["stats"].toObject();
+        QVERIFY(stats["backend"].toString().contains(QString::fromUtf8(url)));
+
+        serve.terminate(); // SIGTERM: clean shutdown
+        QVERIFY(serve.waitForFinished(60000));
+        QCOMPARE(serve.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(serve.exitCode(), 0);
+        QVERIFY(!QFile::exists(QDir(m_data.path()).filePath("server.json")));
+    }
+};
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        qWarning("usage: tst_ask_cli FOLIO_CLI MODEL_DIR [QtTest options]");
+        return 2;
+    }
+    g_cli = QString::fromLocal8Bit(argv[1]);
+    g_model = QString::fromLocal8Bit(argv[2]);
+    QCoreApplication app(argc, argv);
+    TestAskCli t;
+    QStringList rest{QString::fromLocal8Bit(argv[0])};
+    for (int i = 3; i < argc; ++i)
+        rest << QString::fromLocal8Bit(argv[i]);
+    return QTest::qExec(&t, rest);
+}
+
+#include "tst_ask_cli.moc"
