@@ -1,0 +1,288 @@
+// folio-bench: the CPU kernels of engine/src/cpu/simd against the machine's limits, in one run.
+//   * GEMM GFLOP/s on V4-Flash shapes (FP8 and FP4 weights, prefill-sized batch m) vs OpenBLAS
+//     sgemm on the same shapes in F32;
+//   * decode GEMV effective bandwidth (weight bytes read per second; FP8, FP4, BF16) vs a
+//     STREAM-style copy (bytes read + written per second) measured in the same run;
+//   * thread scaling 1 -> 2 threads for all of the above.
+// Wall time and process CPU time are both reported (the machine may be shared). Prints a table
+// and writes JSON (--json PATH, default folio_bench.json). OpenBLAS is linked into this program
+// only, never into the engine.
+//
+//   folio-bench [--m 64] [--reps 3] [--threads-max 2] [--isa avx2|scalar] [--json PATH]
+#include "cpu/linear.h"
+#include "cpu/simd/kernels.h"
+#include "cpu/thread_pool.h"
+#include "quant.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace folio;
+
+namespace {
+
+struct Timing
+{
+    double wall = 0, cpu = 0; // seconds, best of reps (by wall)
+};
+
+double cpu_now()
+{
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+Timing best_of(int reps, const std::function<void()> &fn)
+{
+    fn(); // warm-up: page in the weights, grow per-thread buffers
+    Timing best{1e30, 0};
+    for (int r = 0; r < reps; ++r) {
+        const double c0 = cpu_now();
+        const auto t0 = std::chrono::steady_clock::now();
+        fn();
+        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+                                .count();
+        if (wall < best.wall)
+            best = {wall, cpu_now() - c0};
+    }
+    return best;
+}
+
+struct Row
+{
+    std::string kind, name;
+    int m, n, k, threads;
+    double value; // GFLOP/s or GB/s
+    const char *unit;
+    Timing t;
+};
+
+struct Weight
+{
+    std::vector<std::uint8_t> data, scale;
+    LinearWeight view;
+};
+
+Weight make_weight(WeightKind kind, int out, int in, std::mt19937 &gen)
+{
+    Weight w;
+    std::uniform_int_distribution<int> byte(0, 255), sc(118, 128);
+    std::size_t bytes = kind == WeightKind::FP8   ? std::size_t(out) * in
+                        : kind == WeightKind::FP4 ? std::size_t(out) * in / 2
+                                                  : std::size_t(out) * in * 2;
+    w.data.resize(bytes);
+    for (auto &b : w.data) {
+        b = std::uint8_t(byte(gen));
+        if (kind == WeightKind::FP8 && (b & 0x7f) == 0x7f)
+            b = 0x7e;
+        if (kind == WeightKind::BF16)
+            b &= 0xbf; // keep BF16 exponents moderate (no inf/NaN)
+    }
+    if (kind == WeightKind::FP8)
+        w.scale.resize(std::size_t((out + 127) / 128) * ((in + 127) / 128));
+    else if (kind == WeightKind::FP4)
+        w.scale.resize(std::size_t(out) * in / 32);
+    for (auto &s : w.scale)
+        s = std::uint8_t(sc(gen));
+    w.view = {kind, out, in, w.data.data(), w.scale.empty() ? nullptr : w.scale.data(), false};
+    return w;
+}
+
+// The engine's quantised linear as the call site would run it: activation quantisation, then the
+// output columns split over the pool.
+void run_quant(const Weight &w, const std::vector<float> &x, int m, std::vector<float> &qa,
+               std::vector<float> &sa, std::vector<float> &y, ThreadPool &pool)
+{
+    const int K = w.view.in;
+    for (int i = 0; i < m; ++i)
+        act_quant_row(x.data() + std::size_t(i) * K, K, qa.data() + std::size_t(i) * K,
+                      sa.data() + std::size_t(i) * (K / 128));
+    pool.parallel_for(
+        w.view.out,
+        [&](std::int64_t n0, std::int64_t n1) {
+            simd::quant_linear_cols(qa.data(), sa.data(), m, w.view, int(n0), int(n1), y.data());
+        },
+        16);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    int m = 64, reps = 3, threads_max = 2;
+    std::string json_path = "folio_bench.json";
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto next = [&]() -> const char * {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "folio-bench: %s needs a value\n", a.c_str());
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (a == "--m")
+            m = std::atoi(next());
+        else if (a == "--reps")
+            reps = std::atoi(next());
+        else if (a == "--threads-max")
+            threads_max = std::atoi(next());
+        else if (a == "--json")
+            json_path = next();
+        else if (a == "--isa")
+            simd::set_isa(std::strcmp(next(), "scalar") == 0 ? simd::Isa::Scalar : simd::Isa::Avx2);
+        else if (a == "--help" || a == "-h") {
+            std::printf("usage: folio-bench [--m 64] [--reps 3] [--threads-max 2] "
+                        "[--isa avx2|scalar] [--json PATH]\n");
+            return 0;
+        } else {
+            std::fprintf(stderr, "folio-bench: unknown argument %s (see --help)\n", a.c_str());
+            return 2;
+        }
+    }
+    if (m < 1 || reps < 1 || threads_max < 1) {
+        std::fprintf(stderr, "folio-bench: --m, --reps and --threads-max must be >= 1\n");
+        return 2;
+    }
+    std::fprintf(stderr, "folio-bench: kernels %s, m=%d, reps=%d\n",
+                 simd::isa_name(simd::active_isa()), m, reps);
+
+    std::mt19937 gen(42);
+    std::vector<Row> rows;
+    // V4-Flash shapes (spec: dim 4096, moe_inter_dim 2048, q_lora_rank 1024).
+    struct Shape
+    {
+        const char *name;
+        WeightKind kind;
+        int n, k;
+    };
+    const Shape gemm_shapes[] = {{"wq_a fp8 1024x4096", WeightKind::FP8, 1024, 4096},
+                                 {"wq_b fp8 4096x1024", WeightKind::FP8, 4096, 1024},
+                                 {"expert w1 fp4 2048x4096", WeightKind::FP4, 2048, 4096},
+                                 {"expert w2 fp4 4096x2048", WeightKind::FP4, 4096, 2048}};
+    for (int t = 1; t <= threads_max; ++t) {
+        ThreadPool pool(t);
+        openblas_set_num_threads(t);
+        for (const Shape &s : gemm_shapes) {
+            const Weight w = make_weight(s.kind, s.n, s.k, gen);
+            std::vector<float> x(std::size_t(m) * s.k), qa(x.size()), sa(x.size() / 128),
+                y(std::size_t(m) * s.n);
+            std::normal_distribution<float> nd(0.0f, 1.0f);
+            for (float &v : x)
+                v = round_bf16(nd(gen));
+            const double flops = 2.0 * m * s.n * s.k;
+            const Timing tq = best_of(reps, [&] { run_quant(w, x, m, qa, sa, y, pool); });
+            rows.push_back({"gemm", s.name, m, s.n, s.k, t, flops / tq.wall * 1e-9, "GFLOP/s", tq});
+            std::vector<float> wf(std::size_t(s.n) * s.k);
+            for (int n = 0; n < s.n; ++n)
+                decode_weight_row(w.view, n, wf.data() + std::size_t(n) * s.k);
+            const Timing tb = best_of(reps, [&] {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, s.n, s.k, 1.0f, x.data(),
+                            s.k, wf.data(), s.k, 0.0f, y.data(), s.n);
+            });
+            rows.push_back({"sgemm", std::string("openblas ") + s.name, m, s.n, s.k, t,
+                            flops / tb.wall * 1e-9, "GFLOP/s", tb});
+        }
+        // Decode GEMV over weights far larger than the caches.
+        const Shape gemv_shapes[] = {{"gemv fp8 8192x8192", WeightKind::FP8, 8192, 8192},
+                                     {"gemv fp4 8192x16384", WeightKind::FP4, 8192, 16384},
+                                     {"gemv bf16 4096x8192", WeightKind::BF16, 4096, 8192}};
+        for (const Shape &s : gemv_shapes) {
+            const Weight w = make_weight(s.kind, s.n, s.k, gen);
+            std::vector<float> x(s.k), qa(s.k), sa(s.k / 128), y(s.n);
+            std::normal_distribution<float> nd(0.0f, 1.0f);
+            for (float &v : x)
+                v = round_bf16(nd(gen));
+            const Timing tg = best_of(reps, [&] {
+                if (s.kind == WeightKind::BF16)
+                    pool.parallel_for(
+                        s.n,
+                        [&](std::int64_t n0, std::int64_t n1) {
+                            simd::dense_linear_cols(x.data(), 1, w.view, int(n0), int(n1), y.data());
+                        },
+                        16);
+                else
+                    run_quant(w, x, 1, qa, sa, y, pool);
+            });
+            const double bytes = double(w.data.size() + w.scale.size());
+            rows.push_back({"gemv", s.name, 1, s.n, s.k, t, bytes / tg.wall * 1e-9, "GB/s", tg});
+        }
+        // STREAM-style copy: 2 x 256 MiB, counted as bytes read + bytes written.
+        {
+            const std::size_t count = std::size_t(64) << 20; // floats
+            std::vector<float> a(count, 1.0f), b(count, 0.0f);
+            const Timing tc = best_of(reps, [&] {
+                pool.parallel_for(
+                    std::int64_t(count),
+                    [&](std::int64_t i0, std::int64_t i1) {
+                        std::memcpy(b.data() + i0, a.data() + i0, std::size_t(i1 - i0) * 4);
+                    },
+                    1 << 16);
+            });
+            rows.push_back({"copy", "stream copy 256 MiB", 0, 0, 0, t,
+                            2.0 * double(count) * 4 / tc.wall * 1e-9, "GB/s", tc});
+        }
+    }
+
+    std::printf("%-6s %-36s %4s %3s %10s %8s %10s %10s\n", "kind", "case", "m", "thr", "value",
+                "unit", "wall_ms", "cpu_ms");
+    for (const Row &r : rows)
+        std::printf("%-6s %-36s %4d %3d %10.2f %8s %10.2f %10.2f\n", r.kind.c_str(), r.name.c_str(),
+                    r.m, r.threads, r.value, r.unit, r.t.wall * 1e3, r.t.cpu * 1e3);
+    // Ratios: ours / baseline per thread count.
+    std::printf("\nratios (same run):\n");
+    for (int t = 1; t <= threads_max; ++t) {
+        double copy = 0;
+        for (const Row &r : rows)
+            if (r.kind == "copy" && r.threads == t)
+                copy = r.value;
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const Row &r = rows[i];
+            if (r.threads != t)
+                continue;
+            if (r.kind == "gemm" && i + 1 < rows.size())
+                std::printf("  t=%d %-36s gemm / sgemm = %.3f\n", t, r.name.c_str(),
+                            r.value / rows[i + 1].value);
+            if (r.kind == "gemv")
+                std::printf("  t=%d %-36s gemv / copy  = %.3f\n", t, r.name.c_str(), r.value / copy);
+        }
+    }
+    if (threads_max >= 2) {
+        std::printf("\nthread scaling (2 threads / 1 thread):\n");
+        const std::size_t per = rows.size() / std::size_t(threads_max);
+        for (std::size_t i = 0; i < per; ++i)
+            std::printf("  %-6s %-36s %.2fx\n", rows[i].kind.c_str(), rows[i].name.c_str(),
+                        rows[per + i].value / rows[i].value);
+    }
+
+    FILE *f = std::fopen(json_path.c_str(), "w");
+    if (!f) {
+        std::fprintf(stderr, "folio-bench: cannot write %s\n", json_path.c_str());
+        return 1;
+    }
+    std::fprintf(f, "{\"isa\": \"%s\", \"m\": %d, \"reps\": %d, \"rows\": [\n",
+                 simd::isa_name(simd::active_isa()), m, reps);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const Row &r = rows[i];
+        std::fprintf(f,
+                     "  {\"kind\": \"%s\", \"case\": \"%s\", \"m\": %d, \"n\": %d, \"k\": %d, "
+                     "\"threads\": %d, \"value\": %.4f, \"unit\": \"%s\", \"wall_s\": %.6f, "
+                     "\"cpu_s\": %.6f}%s\n",
+                     r.kind.c_str(), r.name.c_str(), r.m, r.n, r.k, r.threads, r.value, r.unit,
+                     r.t.wall, r.t.cpu, i + 1 < rows.size() ? "," : "");
+    }
+    std::fprintf(f, "]}\n");
+    std::fclose(f);
+    std::fprintf(stderr, "folio-bench: wrote %s\n", json_path.c_str());
+    return 0;
+}
