@@ -2,6 +2,7 @@
 // summation order, so results do not depend on the thread count.
 #include "cpu/linear.h"
 
+#include "cpu/simd/kernels.h"
 #include "cpu/thread_pool.h"
 #include "quant.h"
 
@@ -138,6 +139,17 @@ void linear_bf16_out(const float *x, int m, const LinearWeight &w, float *y, Thr
     for (int i = 0; i < m; ++i)
         act_quant_row(x + std::size_t(i) * K, K, qa.data() + std::size_t(i) * K,
                       sa.data() + std::size_t(i) * (K / kFp8Block));
+    // The dispatched kernels (cpu/simd) compute the same FP32 accumulators bit for bit
+    // (tests/engine/test_simd.cpp); the loop below stays as their reference.
+    if (simd::active_isa() != simd::Isa::Scalar) {
+        run_rows(pool, N, [&](std::int64_t n0, std::int64_t n1) {
+            simd::quant_linear_cols(qa.data(), sa.data(), m, w, int(n0), int(n1), y);
+            for (int i = 0; i < m; ++i)
+                for (std::int64_t n = n0; n < n1; ++n)
+                    y[std::size_t(i) * N + n] = round_bf16(y[std::size_t(i) * N + n]);
+        });
+        return;
+    }
     const DecodeTables &t = tables();
     const bool fp4 = w.kind == WeightKind::FP4;
     const int wblock = fp4 ? kFp4Block : kFp8Block;
