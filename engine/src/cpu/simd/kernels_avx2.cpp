@@ -27,6 +27,24 @@ constexpr int kFp8Block = 128;
 constexpr int kFp4Block = 32;
 constexpr int kRows = 4; // activation rows per register tile
 
+// E8M0 byte -> scale, from quant.h's e8m0_decode once at start-up: a table lookup instead of an
+// out-of-line call per K block (one per 32 weights in FP4).
+struct E8m0Table
+{
+    float v[256];
+    E8m0Table()
+    {
+        for (int i = 0; i < 256; ++i)
+            v[i] = e8m0_decode(std::uint8_t(i));
+    }
+};
+
+inline const float *e8m0_table()
+{
+    static const E8m0Table t;
+    return t.v;
+}
+
 // 8 E4M3 codes -> 8 floats, exact. Normal codes: the 7 magnitude bits shifted into an FP32
 // exponent/mantissa position with the exponent rebased (bias 7 -> 127); subnormal codes (exponent
 // field 0) are m * 2^-9 built through an integer conversion (no FP32 denormals involved); 0x7F /
@@ -99,6 +117,7 @@ void quant_row(const double *qd, const float *sa, int K, int N, const LinearWeig
     const int wblock = Fp4 ? kFp4Block : kFp8Block;
     const int tiles_in = K / kFp8Block;
     const std::uint8_t *row = Fp4 ? w.data + std::size_t(n) * (K / 2) : w.data + std::size_t(n) * K;
+    const float *e8m0 = e8m0_table();
     float acc[R];
     for (int r = 0; r < R; ++r)
         acc[r] = 0.0f;
@@ -117,13 +136,13 @@ void quant_row(const double *qd, const float *sa, int K, int N, const LinearWeig
             }
         }
         if (Fp4) {
-            const float ws = e8m0_decode(w.scale[std::size_t(n) * (K / kFp4Block) + b]);
+            const float ws = e8m0[w.scale[std::size_t(n) * (K / kFp4Block) + b]];
             for (int r = 0; r < R; ++r) {
                 const float s = sa[std::size_t(r) * tiles_in + (b * wblock) / kFp8Block];
                 acc[r] += float(hsum(d0[r], d1[r])) * s * ws;
             }
         } else {
-            const float ws = e8m0_decode(w.scale[std::size_t(n / kFp8Block) * tiles_in + b]);
+            const float ws = e8m0[w.scale[std::size_t(n / kFp8Block) * tiles_in + b]];
             for (int r = 0; r < R; ++r)
                 acc[r] += float(hsum(d0[r], d1[r])) * (sa[std::size_t(r) * tiles_in + b] * ws);
         }
