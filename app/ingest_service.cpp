@@ -6,6 +6,7 @@
 #include "app/sources_model.h"
 #include "app/thread_guard.h"
 #include "app/worker_thread.h"
+#include "ingest/citations.h"
 #include "ingest/ingest_run.h"
 #include "ingest/packer.h"
 #include "ingest/tokenizer_counter.h"
@@ -152,6 +153,7 @@ IngestService::IngestService(SourcesModel *model, QObject *parent)
     , m_thread(std::make_unique<WorkerThread>(QStringLiteral("folio-ingest")))
 {
     qRegisterMetaType<BudgetInfo>();
+    qRegisterMetaType<QVector<CitationLink>>();
     connect(m_model, &SourcesModel::exclusionsChanged, this, [this](const QSet<QString> &ex) {
         auto state = m_state;
         m_thread->post([state, ex] { state->exclusions = ex; });
@@ -442,6 +444,38 @@ void IngestService::requestItemText(int source, const QString &path)
                 return;
             }
         }
+    });
+}
+
+} // namespace folio::app
+
+namespace folio::app {
+
+void IngestService::resolveCitations(int tag, const QString &answer)
+{
+    auto state = m_state;
+    m_thread->post([this, state, tag, answer] {
+        noteLayerWork("ingest: resolve citations");
+        const folio::ingest::CitationResolver resolver(state->sources);
+        QVector<CitationLink> links;
+        for (const folio::ingest::Citation &c : resolver.resolve(answer)) {
+            CitationLink l;
+            l.offset = int(c.offset);
+            l.length = int(c.text.size());
+            l.text = c.text;
+            l.verified = c.verified;
+            l.reason = c.detail;
+            l.source = std::max(0, c.source);
+            l.path = c.path;
+            l.lineBegin = c.lineBegin;
+            l.lineEnd = c.lineEnd;
+            l.page = c.page;
+            // A quoted passage is highlighted where it was found (on the PDF page).
+            if (c.kind == folio::ingest::Citation::Quote && c.text.size() > 2)
+                l.quote = c.text.mid(1, c.text.size() - 2);
+            links.append(l);
+        }
+        postBack(this, [this, tag, links] { Q_EMIT citationsResolved(tag, links); });
     });
 }
 

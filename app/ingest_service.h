@@ -5,6 +5,8 @@
 // Nothing here runs ingest on the UI thread; cancel() stops a running ingest between files.
 #pragma once
 
+#include "app/chat_message.h"
+
 #include <QObject>
 #include <QSet>
 #include <QStringList>
@@ -75,6 +77,9 @@ public:
     void cancel();
     // Asks for the text of an item as ingest read it; answered by itemText().
     void requestItemText(int source, const QString &path);
+    // Finds and checks the citations in an answer against the sources (ingest's citation
+    // resolver); answered by citationsResolved() with the same `tag`.
+    void resolveCitations(int tag, const QString &answer);
 
     bool isBusy() const { return m_pending > 0; }
     int sourceCount() const { return m_sourceCount; }
@@ -92,6 +97,7 @@ Q_SIGNALS:
     void sourceAdded(const QString &name, int items, int skipped, double seconds);
     void budgetChanged(const folio::app::BudgetInfo &budget);
     void itemText(int source, const QString &path, const QString &text, const QString &root);
+    void citationsResolved(int tag, const QVector<folio::app::CitationLink> &citations);
 
 private:
     struct State;

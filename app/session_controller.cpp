@@ -82,7 +82,12 @@ void SessionController::setBackend(AnswerBackend *inference)
 
 void SessionController::setIngest(IngestService *ingest)
 {
+    if (m_ingest)
+        m_ingest->disconnect(this);
     m_ingest = ingest;
+    if (m_ingest)
+        connect(m_ingest, &IngestService::citationsResolved, this,
+                &SessionController::onCitationsResolved);
 }
 
 void SessionController::newSession()
@@ -224,6 +229,23 @@ void SessionController::onAnswerFinished(ChatMessage::State state, const AnswerS
     m_messages->touch(row);
     m_answerRow = -1;
     Q_EMIT answeringChanged(false);
+    if (m_ingest && !m.text.isEmpty()) {
+        // The answer is stored once its citations are checked against the sources.
+        m_ingest->resolveCitations(row, m.text);
+        return;
+    }
+    persistRow(row);
+    if (m_current > 0)
+        m_storage->touchSession(m_current);
+}
+
+void SessionController::onCitationsResolved(int row, const QVector<CitationLink> &citations)
+{
+    if (row < 0 || row >= m_messages->rowCount()
+        || m_messages->message(row).role != ChatMessage::Role::Assistant)
+        return;
+    m_messages->messageRef(row).citations = citations;
+    m_messages->touch(row);
     persistRow(row);
     if (m_current > 0)
         m_storage->touchSession(m_current);

@@ -71,6 +71,7 @@ private:
     void startAnswer(int questionRow, bool thinking);
     void onMessageAdded(int tag, qint64 id);
     void onAnswerFinished(ChatMessage::State state, const AnswerStats &stats, const QString &error);
+    void onCitationsResolved(int row, const QVector<CitationLink> &citations);
     // Stores the message at `row`, or waits until the row before it has its database id.
     void persistRow(int row);
 

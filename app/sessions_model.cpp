@@ -98,9 +98,21 @@ void SessionsModel::upsert(const SessionInfo &session)
 {
     const int old = rowOf(session.id);
     if (old >= 0) {
-        beginRemoveRows({}, old, old);
-        m_sessions.removeAt(old);
-        endRemoveRows();
+        // A move, not a remove + insert: views keep the row current and selected (removing the
+        // current row would make the list jump to, and open, another session).
+        QVector<SessionInfo> rest = m_sessions;
+        rest.removeAt(old);
+        const int to = int(std::lower_bound(rest.begin(), rest.end(), session, newerFirst)
+                           - rest.begin());
+        m_sessions[old] = session;
+        if (to != old) {
+            beginMoveRows({}, old, old, {}, to > old ? to + 1 : to);
+            m_sessions.move(old, to);
+            endMoveRows();
+        }
+        const QModelIndex i = index(to);
+        Q_EMIT dataChanged(i, i);
+        return;
     }
     const auto at = std::lower_bound(m_sessions.begin(), m_sessions.end(), session, newerFirst);
     const int row = int(at - m_sessions.begin());

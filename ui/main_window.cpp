@@ -414,8 +414,9 @@ void MainWindow::createStatusBar()
     m_deviceLabel = named(new QLabel, "statusDevice");
     m_memoryLabel = named(new QLabel, "statusMemory");
     m_contextLabel = named(new QLabel, "statusContext");
-    statusBar()->addWidget(m_modelLabel);
-    statusBar()->addWidget(m_deviceLabel);
+    // Permanent widgets: transient status messages never hide the model and device.
+    statusBar()->addPermanentWidget(m_modelLabel);
+    statusBar()->addPermanentWidget(m_deviceLabel);
     statusBar()->addPermanentWidget(m_memoryLabel);
     statusBar()->addPermanentWidget(m_contextLabel);
     onRetranslate([this] {

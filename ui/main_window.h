@@ -60,6 +60,7 @@ public:
     folio::app::IngestService *ingest() const { return m_ingest; }
     folio::app::StorageService *storage() const { return m_storage; }
     folio::app::MessagesModel *messages() const { return m_messages; }
+    folio::app::AnswerBackend *answerBackend() const { return m_backend; }
     // Sets where answers come from (the local engine or a remote endpoint); the window does not
     // take ownership.
     void setAnswerBackend(folio::app::AnswerBackend *backend);

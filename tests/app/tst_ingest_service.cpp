@@ -153,6 +153,28 @@ private Q_SLOTS:
         QCOMPARE(text.size(), 1);
     }
 
+    void resolvesCitations()
+    {
+        SourcesModel model;
+        IngestService ingest(&model);
+        ingest.addPaths({m_dir.filePath(QStringLiteral("proj"))});
+        QTRY_VERIFY_WITH_TIMEOUT(!ingest.isBusy(), 30000);
+        QSignalSpy resolved(&ingest, &IngestService::citationsResolved);
+        const QString answer = QStringLiteral(
+            "main() is in src/main.cpp:1 but not in nowhere.cpp:3.");
+        ingest.resolveCitations(7, answer);
+        QTRY_COMPARE(resolved.size(), 1);
+        QCOMPARE(resolved.first().at(0).toInt(), 7);
+        const auto links = resolved.first().at(1).value<QVector<folio::app::CitationLink>>();
+        QCOMPARE(links.size(), 2);
+        QVERIFY(links.at(0).verified);
+        QCOMPARE(links.at(0).path, QStringLiteral("src/main.cpp"));
+        QCOMPARE(links.at(0).lineBegin, 1);
+        QCOMPARE(answer.mid(links.at(0).offset, links.at(0).length), links.at(0).text);
+        QVERIFY(!links.at(1).verified);
+        QVERIFY(!links.at(1).reason.isEmpty());
+    }
+
 private:
     QTemporaryDir m_dir;
 };

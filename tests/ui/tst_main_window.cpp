@@ -3,6 +3,7 @@
 // stored in a session that is there again after reopening the window, a verified citation that
 // lands on its lines in the code viewer, switching the language, and no engine/ingest/storage
 // work on the UI thread.
+#include "app/answer_backend.h"
 #include "app/chat_message.h"
 #include "app/ingest_service.h"
 #include "app/messages_model.h"
@@ -24,6 +25,7 @@
 #include <QProcess>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QTemporaryDir>
@@ -327,15 +329,27 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         window.settings()->setModelDirectory(demo);
         window.settings()->setModelSource(folio::app::ModelSource::Local);
+        folio::app::AnswerBackend *backend = window.answerBackend();
+        QVERIFY(backend);
+        QTRY_VERIFY_WITH_TIMEOUT(backend->isLoaded() && backend->modelInfo().directory == demo,
+                                 120000);
         auto *model = window.findChild<QLabel *>(QStringLiteral("statusModel"));
-        QTRY_VERIFY_WITH_TIMEOUT(!model->text().contains(QStringLiteral("not loaded")), 120000);
+        QVERIFY(!model->text().contains(QStringLiteral("not loaded")));
+        // A new session of its own (the list may have opened an earlier one when it got focus).
+        QSignalSpy created(window.storage(), &folio::app::StorageService::sessionCreated);
         window.controller()->newSession();
-        QTRY_VERIFY(window.controller()->currentSession() > 0);
+        QTRY_COMPARE(created.size(), 1);
+        const qint64 id = created.first().first().value<folio::app::SessionInfo>().id;
+        QTRY_COMPARE(window.controller()->currentSession(), id);
+        QCOMPARE(window.messages()->rowCount(), 0);
         auto *question = window.findChild<QPlainTextEdit *>(QStringLiteral("questionEdit"));
         QTest::keyClicks(question, QStringLiteral("Summarise the sources."));
+        QVERIFY2(backend->isLoaded(), "still loaded before sending");
         QTest::mouseClick(window.findChild<QPushButton *>(QStringLiteral("sendButton")),
                           Qt::LeftButton);
         QTRY_COMPARE(window.messages()->rowCount(), 2);
+        QVERIFY2(window.messages()->message(1).state != folio::app::ChatMessage::State::Failed,
+                 qPrintable(window.messages()->message(1).error));
         // Streaming: the answer grows while it is still being written.
         QTRY_VERIFY_WITH_TIMEOUT(window.messages()->message(1).text.size()
                                          + window.messages()->message(1).thinking.size()
@@ -348,7 +362,8 @@ private Q_SLOTS:
         QCOMPARE(stopAction->shortcut(), QKeySequence(Qt::Key_Escape));
         stopAction->trigger();
         QTRY_VERIFY_WITH_TIMEOUT(!window.controller()->isAnswering(), 60000);
-        QCOMPARE(window.messages()->message(1).state, folio::app::ChatMessage::State::Stopped);
+        QVERIFY2(window.messages()->message(1).state == folio::app::ChatMessage::State::Stopped,
+                 qPrintable(window.messages()->message(1).error));
         QVERIFY(window.messages()->message(1).stats.promptTokens > 0);
         QVERIFY(!stop->isEnabled());
         window.settings()->setModelSource(folio::app::ModelSource::Demo);
