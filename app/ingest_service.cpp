@@ -88,7 +88,7 @@ std::unique_ptr<SourceNode> buildTree(const std::vector<SourceContents> &sources
             }
             return parent;
         };
-        for (size_t i = 0; i < sc.items.size(); ++i) {
+        for (qsizetype i = 0; i < qsizetype(sc.items.size()); ++i) {
             const folio::ingest::SourceItem &item = sc.items[i];
             auto n = std::make_unique<SourceNode>();
             n->source = int(s);

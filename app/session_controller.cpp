@@ -44,11 +44,11 @@ SessionController::SessionController(Settings *settings, StorageService *storage
         }
     });
     connect(m_storage, &StorageService::conversationLoaded, this,
-            [this](qint64 sessionId, const QVector<ChatMessage> &messages) {
+            [this](qint64 sessionId, const QVector<ChatMessage> &loaded) {
                 if (sessionId != m_current || isAnswering())
                     return;
                 m_childWaiting.clear();
-                m_messages->setMessages(messages);
+                m_messages->setMessages(loaded);
             });
     connect(m_storage, &StorageService::messageAdded, this, &SessionController::onMessageAdded);
     connect(m_storage, &StorageService::failed, this,
