@@ -93,8 +93,9 @@ std::unique_ptr<SourceNode> buildTree(const std::vector<SourceContents> &sources
             auto n = std::make_unique<SourceNode>();
             n->source = int(s);
             n->path = item.path;
-            n->tokens = s < full.items.size() && i < full.items[s].size() ? full.items[s][i].tokens
-                                                                          : 0;
+            n->tokens = s < full.items.size() && size_t(i) < full.items[s].size()
+                            ? full.items[s][i].tokens
+                            : 0;
             n->excluded = exclusions.contains(itemKey(int(s), item));
             if (item.kind == folio::ingest::ItemKind::PdfPage) {
                 n->kind = SourceNode::Kind::Page;
