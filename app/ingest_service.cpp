@@ -218,11 +218,23 @@ void IngestService::addRepository(const RepositoryRequest &request)
     r.git.ref = request.ref;
     r.git.worktree = request.worktree;
     Q_EMIT stageChanged(tr("Reading repository %1…").arg(request.location));
+    startIngest(r, "ingest: repository");
+    repack();
+}
+
+void IngestService::startIngest(const folio::ingest::IngestRequest &request, const char *layerWork,
+                                const QStringList &pdfs, bool passwordGiven)
+{
     auto state = m_state;
-    runRequest([this, state, r] {
-        noteLayerWork("ingest: repository");
-        const auto outcome = folio::ingest::runIngest(r, &state->cancel);
+    runRequest([this, state, request, layerWork, pdfs, passwordGiven] {
+        noteLayerWork(layerWork);
+        const auto outcome = folio::ingest::runIngest(request, &state->cancel);
         postBack(this, [this] { finishJob(); });
+        if (!pdfs.isEmpty() && outcome.status.result == folio::ingest::OpenResult::NeedsPassword) {
+            postBack(this,
+                     [this, pdfs, passwordGiven] { Q_EMIT needsPassword(pdfs, passwordGiven); });
+            return;
+        }
         if (!outcome.status.ok()) {
             const QString m = outcome.status.message;
             postBack(this, [this, m] { Q_EMIT failed(m); });
@@ -237,7 +249,6 @@ void IngestService::addRepository(const RepositoryRequest &request)
             postBack(this, [=, this] { Q_EMIT sourceAdded(name, items, skipped, seconds); });
         }
     });
-    repack();
 }
 
 void IngestService::addDocuments(const QStringList &pdfPaths, const QByteArray &password)
@@ -250,32 +261,8 @@ void IngestService::addDocuments(const QStringList &pdfPaths, const QByteArray &
     r.pdfs = pdfs;
     r.password = password;
     Q_EMIT stageChanged(tr("Reading %n document(s)…", nullptr, int(pdfPaths.size())));
-    auto state = m_state;
-    if (!pdfs.isEmpty()) {
-        runRequest([this, state, r, pdfs, password] {
-            noteLayerWork("ingest: documents");
-            const auto outcome = folio::ingest::runIngest(r, &state->cancel);
-            postBack(this, [this] { finishJob(); });
-            if (outcome.status.result == folio::ingest::OpenResult::NeedsPassword) {
-                const bool wrong = !password.isEmpty();
-                postBack(this, [this, pdfs, wrong] { Q_EMIT needsPassword(pdfs, wrong); });
-                return;
-            }
-            if (!outcome.status.ok()) {
-                const QString m = outcome.status.message;
-                postBack(this, [this, m] { Q_EMIT failed(m); });
-                return;
-            }
-            for (const auto &sc : outcome.sources) {
-                state->sources.push_back(sc);
-                ++state->generation;
-                const QString name = sc.name;
-                const int items = int(sc.items.size()), skipped = int(sc.skipped.size());
-                const double seconds = outcome.seconds;
-                postBack(this, [=, this] { Q_EMIT sourceAdded(name, items, skipped, seconds); });
-            }
-        });
-    }
+    if (!pdfs.isEmpty())
+        startIngest(r, "ingest: documents", pdfs, !password.isEmpty());
     if (!others.isEmpty())
         addPaths(others);
     else
@@ -303,25 +290,7 @@ void IngestService::addPaths(const QStringList &paths)
     r.kind = folio::ingest::IngestRequest::Kind::Path;
     r.paths = plain;
     Q_EMIT stageChanged(tr("Reading %n file(s) and folder(s)…", nullptr, int(plain.size())));
-    auto state = m_state;
-    runRequest([this, state, r] {
-        noteLayerWork("ingest: paths");
-        const auto outcome = folio::ingest::runIngest(r, &state->cancel);
-        postBack(this, [this] { finishJob(); });
-        if (!outcome.status.ok()) {
-            const QString m = outcome.status.message;
-            postBack(this, [this, m] { Q_EMIT failed(m); });
-            return;
-        }
-        for (const auto &sc : outcome.sources) {
-            state->sources.push_back(sc);
-            ++state->generation;
-            const QString name = sc.name;
-            const int items = int(sc.items.size()), skipped = int(sc.skipped.size());
-            const double seconds = outcome.seconds;
-            postBack(this, [=, this] { Q_EMIT sourceAdded(name, items, skipped, seconds); });
-        }
-    });
+    startIngest(r, "ingest: paths");
     repack();
 }
 

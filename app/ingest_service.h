@@ -14,6 +14,10 @@
 
 #include <memory>
 
+namespace folio::ingest {
+struct IngestRequest;
+}
+
 namespace folio::app {
 
 class SourcesModel;
@@ -102,6 +106,10 @@ Q_SIGNALS:
 private:
     struct State;
     void runRequest(std::function<void()> job);
+    // Runs one ingest request on the worker and adds its sources. `pdfs` names the PDFs of a
+    // request that may need a password (NeedsPassword is then reported instead of a failure).
+    void startIngest(const folio::ingest::IngestRequest &request, const char *layerWork,
+                     const QStringList &pdfs = {}, bool passwordGiven = false);
     void repack();
     void finishJob();
 
