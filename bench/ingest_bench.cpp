@@ -1,9 +1,10 @@
-// folio_ingest_bench: the ingest layer's speed targets (issue 7), side by side with the reference
+// folio-bench ingest: the ingest layer's speed targets (issue 7), side by side with the reference
 // tools on the same input, best of N runs each:
 //   --repo DIR [--ref REF]   GitSource reading every blob at REF vs `git archive REF` (bytes/s)
 //   --pdf FILE               PdfSource text extraction vs `pdftotext FILE -` (pages/s)
 //   --tokenizer JSON         with --repo: read + count + pack with the real tokenizer (tokens/s)
-// Usage: folio_ingest_bench --repo /path/to/repo --pdf big.pdf --tokenizer tokenizer.json [--runs 5]
+// Usage: folio-bench ingest --repo /path/to/repo --pdf big.pdf --tokenizer tokenizer.json [--runs 5]
+#include "bench_sections.h"
 #include "ingest/git_source.h"
 #include "ingest/packer.h"
 #include "ingest/pdf_source.h"
@@ -45,7 +46,7 @@ static qint64 runTool(const QString &program, const QStringList &args, const QSt
     return p.exitCode() == 0 ? bytes : -1;
 }
 
-int main(int argc, char **argv)
+int run_ingest_bench(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
     QCommandLineParser parser;

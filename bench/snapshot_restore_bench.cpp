@@ -1,11 +1,12 @@
-// folio_snapshot_restore_bench: a real engine state through the snapshot store. Prefills N tokens
+// folio-bench restore: a real engine state through the snapshot store. Prefills N tokens
 // of a folio-mkmodel model, saves the session's state (Session::save), writes it as a snapshot,
 // restores it (SnapshotReader -> Session::load) and compares the restore time with the prefill it
 // replaces; then reports what zstd and lz4 do to the real state bytes. Not a test; results go to
 // BENCHMARKS.md ("Storage").
 //
 //   folio-mkmodel --out /tmp/small --tokenizer tokenizer.json --preset small
-//   folio_snapshot_restore_bench --model /tmp/small [--tokens 4096] [--threads 0]
+//   folio-bench restore --model /tmp/small [--tokens 4096] [--threads 0]
+#include "bench_sections.h"
 #include "folio/engine.h"
 #include "storage/chunk_codec.h"
 #include "storage/database.h"
@@ -25,13 +26,13 @@ namespace {
 
 [[noreturn]] void die(const QString &why)
 {
-    QTextStream(stderr) << "folio_snapshot_restore_bench: " << why << "\n";
+    QTextStream(stderr) << "folio-bench restore: " << why << "\n";
     std::exit(1);
 }
 
 } // namespace
 
-int main(int argc, char **argv)
+int run_restore_bench(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
     QString modelDir;
@@ -48,8 +49,7 @@ int main(int argc, char **argv)
             die(QStringLiteral("unknown option %1").arg(args[i]));
     }
     if (modelDir.isEmpty() || tokens <= 0)
-        die(QStringLiteral(
-            "usage: folio_snapshot_restore_bench --model DIR [--tokens N] [--threads N]"));
+        die(QStringLiteral("usage: folio-bench restore --model DIR [--tokens N] [--threads N]"));
     QTextStream out(stdout);
 
     folio::LoadOptions lo;

@@ -1,7 +1,7 @@
-// folio_storage_bench: KV-snapshot throughput against the disk's raw sequential speed, and what
+// folio-bench storage: KV-snapshot throughput against the disk's raw sequential speed, and what
 // compression buys on KV-state-like bytes. Not a test; results go to BENCHMARKS.md ("Storage").
 //
-//   folio_storage_bench [--dir DIR] [--gib 3.5] [--chunk-mib 32] [--codec none|zstd|lz4]
+//   folio-bench storage [--dir DIR] [--gib 3.5] [--chunk-mib 32] [--codec none|zstd|lz4]
 //                       [--piece-mib 64] [--sample-mib 256] [--repeat 3] [--skip-compression]
 //
 // Throughput: the same synthetic state (--gib) is written and read back (1) as a plain file,
@@ -13,6 +13,7 @@
 // Compression: zstd (levels 1, 3) and lz4 on chunks of three synthetic kinds of bytes — uniform
 // random, FP8 E4M3 codes of Gaussian values (the compact KV layout's main content), and BF16 of
 // Gaussian values (its rope part) — reporting ratio and single-thread MB/s.
+#include "bench_sections.h"
 #include "storage/chunk_codec.h"
 #include "storage/database.h"
 #include "storage/snapshot_store.h"
@@ -52,7 +53,7 @@ struct Options
 
 [[noreturn]] void die(const QString &why)
 {
-    QTextStream(stderr) << "folio_storage_bench: " << why << "\n";
+    QTextStream(stderr) << "folio-bench storage: " << why << "\n";
     std::exit(1);
 }
 
@@ -232,7 +233,7 @@ void compressionTable(qint64 sampleBytes, qint64 chunk)
 
 } // namespace
 
-int main(int argc, char **argv)
+int run_storage_bench(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
     Options o;
@@ -263,7 +264,7 @@ int main(int argc, char **argv)
             o.compression = false;
         else {
             QTextStream(stderr)
-                << "usage: folio_storage_bench [--dir DIR] [--gib 3.5] [--chunk-mib 32] "
+                << "usage: folio-bench storage [--dir DIR] [--gib 3.5] [--chunk-mib 32] "
                    "[--codec none|zstd|lz4] [--piece-mib 64] [--sample-mib 256] "
                    "[--repeat 3] [--skip-compression]\n";
             return a == QLatin1String("--help") ? 0 : 2;

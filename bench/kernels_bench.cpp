@@ -1,4 +1,4 @@
-// folio-bench: the CPU kernels of engine/src/cpu/simd against the machine's limits, in one run.
+// folio-bench kernels: the CPU kernels of engine/src/cpu/simd against the machine's limits, in one run.
 //   * GEMM GFLOP/s on V4-Flash shapes (FP8 and FP4 weights, prefill-sized batch m) vs OpenBLAS
 //     sgemm on the same shapes in F32;
 //   * decode GEMV effective bandwidth (weight bytes read per second; FP8, FP4, BF16) vs a
@@ -8,7 +8,8 @@
 // and writes JSON (--json PATH, default folio_bench.json). OpenBLAS is linked into this program
 // only, never into the engine.
 //
-//   folio-bench [--m 64] [--reps 3] [--threads-max 2] [--isa avx2|scalar] [--json PATH]
+//   folio-bench kernels [--m 64] [--reps 3] [--threads-max 2] [--isa avx2|scalar] [--json PATH]
+#include "bench_sections.h"
 #include "cpu/linear.h"
 #include "cpu/simd/kernels.h"
 #include "cpu/thread_pool.h"
@@ -118,7 +119,7 @@ void run_quant(const Weight &w, const std::vector<float> &x, int m, std::vector<
 
 } // namespace
 
-int main(int argc, char **argv)
+int run_kernels_bench(int argc, char **argv)
 {
     int m = 64, reps = 3, threads_max = 2;
     std::string json_path = "folio_bench.json";
@@ -142,7 +143,7 @@ int main(int argc, char **argv)
         else if (a == "--isa")
             simd::set_isa(std::strcmp(next(), "scalar") == 0 ? simd::Isa::Scalar : simd::Isa::Avx2);
         else if (a == "--help" || a == "-h") {
-            std::printf("usage: folio-bench [--m 64] [--reps 3] [--threads-max 2] "
+            std::printf("usage: folio-bench kernels [--m 64] [--reps 3] [--threads-max 2] "
                         "[--isa avx2|scalar] [--json PATH]\n");
             return 0;
         } else {
