@@ -5,6 +5,7 @@
 // and reads the files from disk.
 #include "ingest/git_source.h"
 
+#include "ingest/git_attributes.h"
 #include "ingest/git_handles.h"
 #include "ingest/logging.h"
 #include "ingest/text_decode.h"
@@ -90,20 +91,14 @@ PathAttributes::State attrState(const char *value)
     return PathAttributes::Unspecified;
 }
 
-// The attributes the filters need, looked up at `commit` (or from the work tree when null).
-PathAttributes attributesOf(git_repository *repo, const git_oid *commit, const QByteArray &path)
+// The attributes the filters need, for working-tree mode: the files on disk first, then the index
+// (libgit2; a commit's tree is evaluated in memory instead, see git_attributes.h).
+PathAttributes worktreeAttributesOf(git_repository *repo, const QByteArray &path)
 {
     static const char *names[] = {"binary", "diff", "linguist-generated", "linguist-vendored"};
     const char *values[4] = {};
     git_attr_options opts = GIT_ATTR_OPTIONS_INIT;
-    if (commit) {
-        // Attributes as of the commit being read, not of whatever is checked out.
-        opts.flags = GIT_ATTR_CHECK_INDEX_ONLY | GIT_ATTR_CHECK_INCLUDE_COMMIT
-                     | GIT_ATTR_CHECK_NO_SYSTEM;
-        git_oid_cpy(&opts.attr_commit_id, commit);
-    } else {
-        opts.flags = GIT_ATTR_CHECK_FILE_THEN_INDEX | GIT_ATTR_CHECK_NO_SYSTEM;
-    }
+    opts.flags = GIT_ATTR_CHECK_FILE_THEN_INDEX | GIT_ATTR_CHECK_NO_SYSTEM;
     PathAttributes a;
     if (!FOLIO_GIT(git_attr_get_many_ext(values, repo, &opts, path.constData(), 4, names)))
         return a; // unreadable attributes: filter by the other rules, the failure is logged
@@ -128,31 +123,80 @@ int collectEntry(const char *root, const git_tree_entry *entry, void *payload)
     return 0;
 }
 
-// True when some attributes file could apply to the tree: a .gitattributes in it, the repository's
-// info/attributes, or the user's global attributes file (core.attributesFile or the XDG default).
-bool anyAttributesFile(git_repository *repo, const std::vector<Entry> &entries)
+// The user's global attributes file: core.attributesFile, else the XDG default; empty when unset.
+QString globalAttributesFile(git_repository *repo)
 {
-    for (const Entry &e : entries) {
-        if (e.rawPath == ".gitattributes" || e.rawPath.endsWith("/.gitattributes"))
-            return true;
-    }
-    const QString gitDir = QFile::decodeName(git_repository_path(repo));
-    if (QFileInfo::exists(gitDir + QStringLiteral("info/attributes")))
-        return true;
     git_config *rawConfig = nullptr;
     if (git_repository_config_snapshot(&rawConfig, repo) == 0) {
         git::Ptr<git_config> config(rawConfig);
         git_buf buf = GIT_BUF_INIT;
-        const bool set = git_config_get_string_buf(&buf, config.get(), "core.attributesFile") == 0;
+        QString path;
+        if (git_config_get_path(&buf, config.get(), "core.attributesFile") == 0)
+            path = QFile::decodeName(buf.ptr);
         git_buf_dispose(&buf);
-        if (set)
-            return true;
+        if (!path.isEmpty())
+            return path;
     }
     git_error_clear();
     QString xdg = qEnvironmentVariable("XDG_CONFIG_HOME");
     if (xdg.isEmpty())
         xdg = QDir::homePath() + QStringLiteral("/.config");
-    return QFileInfo::exists(xdg + QStringLiteral("/git/attributes"));
+    return xdg + QStringLiteral("/git/attributes");
+}
+
+bool isAttributesFile(const Entry &e)
+{
+    return (e.mode == GIT_FILEMODE_BLOB || e.mode == GIT_FILEMODE_BLOB_EXECUTABLE)
+           && (e.rawPath == ".gitattributes" || e.rawPath.endsWith("/.gitattributes"));
+}
+
+// True when some attributes file could apply to the work tree: a .gitattributes in it, the
+// repository's info/attributes, or the user's global attributes file.
+bool anyAttributesFile(git_repository *repo, const std::vector<Entry> &entries)
+{
+    if (std::any_of(entries.begin(), entries.end(), isAttributesFile))
+        return true;
+    const QString gitDir = QFile::decodeName(git_repository_path(repo));
+    return QFileInfo::exists(gitDir + QStringLiteral("info/attributes"))
+           || QFileInfo::exists(globalAttributesFile(repo));
+}
+
+// Attributes files larger than this are ignored (git's own limit, ATTR_MAX_FILE_SIZE).
+constexpr qint64 kMaxAttributesFile = qint64(100) << 20;
+
+QByteArray readSmallFile(const QString &path)
+{
+    QFile f(path);
+    if (f.size() > kMaxAttributesFile || !f.open(QIODevice::ReadOnly))
+        return QByteArray();
+    return f.readAll();
+}
+
+// The attributes of the tree being read, as of that tree: its .gitattributes blobs, plus the
+// repository's info/attributes and the global file. An unreadable attributes blob is logged and
+// left out (its directory then has no attributes, as if the file were absent).
+GitAttributes treeAttributes(git_repository *repo, const std::vector<Entry> &entries)
+{
+    GitAttributes attributes;
+    attributes.addGlobal(readSmallFile(globalAttributesFile(repo)));
+    for (const Entry &e : entries) {
+        if (!isAttributesFile(e))
+            continue;
+        git_blob *raw = nullptr;
+        if (!FOLIO_GIT(git_blob_lookup(&raw, repo, &e.oid)))
+            continue;
+        git::Ptr<git_blob> blob(raw);
+        if (git_blob_rawsize(blob.get()) > git_object_size_t(kMaxAttributesFile))
+            continue;
+        attributes.addTreeFile(e.rawPath.chopped(qsizetype(sizeof(".gitattributes") - 1)),
+                               QByteArrayView(static_cast<const char *>(
+                                                  git_blob_rawcontent(blob.get())),
+                                              qsizetype(git_blob_rawsize(blob.get()))));
+    }
+    attributes.addInfo(readSmallFile(QFile::decodeName(git_repository_path(repo))
+                                     + QStringLiteral("info/attributes")));
+    attributes.prepare();
+    return attributes;
 }
 
 // Reads a regular file from disk in the same two steps as a blob: size first, then content.
@@ -190,16 +234,15 @@ struct GitSource::Impl
 
     OpenStatus openOrClone();
     OpenStatus resolveCommit(git::Ptr<git_commit> *commit, bool *unborn, SourceContents *out);
-    OpenStatus readTree(git_repository *r, const git_oid &commitId, git_tree *tree,
-                        const QByteArray &prefix, const FileFilter &filter, SourceContents *out,
-                        const CancelFlag *cancel, int depth);
+    OpenStatus readTree(git_repository *r, git_tree *tree, const QByteArray &prefix,
+                        const FileFilter &filter, SourceContents *out, const CancelFlag *cancel,
+                        int depth);
     void addContent(const QString &path, QByteArray bytes, qint64 size, const QByteArray &id,
                     const FileFilter &filter, SourceContents *out);
     // Reads one blob or symlink entry through the filters into `out` (thread-safe for distinct
     // `r`/`odb`/`out`).
-    void readBlob(git_repository *r, git_odb *odb, const git_oid &commitId, bool haveAttributes,
-                  const Entry &e, const QString &path, const FileFilter &filter,
-                  SourceContents *out);
+    void readBlob(git_odb *odb, const GitAttributes &attributes, const Entry &e,
+                  const QString &path, const FileFilter &filter, SourceContents *out);
     OpenStatus readSubmodule(git_repository *parent, const Entry &e, const QByteArray &prefix,
                              const FileFilter &filter, SourceContents *out,
                              const CancelFlag *cancel, int depth);
@@ -392,8 +435,7 @@ OpenStatus GitSource::read(const FileFilter &filter, SourceContents *out, const 
     if (d->options.worktree)
         s = d->readWorktree(tree.get(), filter, out, cancel);
     else if (tree)
-        s = d->readTree(d->repo.get(), *git_commit_id(commit.get()), tree.get(), QByteArray(),
-                        filter, out, cancel, 0);
+        s = d->readTree(d->repo.get(), tree.get(), QByteArray(), filter, out, cancel, 0);
     if (!s.ok())
         return s;
     // Stable order for everything downstream (the packer, the manifest, the tests).
@@ -427,16 +469,15 @@ void GitSource::Impl::addContent(const QString &path, QByteArray bytes, qint64 s
     out->items.push_back(std::move(item));
 }
 
-OpenStatus GitSource::Impl::readTree(git_repository *r, const git_oid &commitId, git_tree *tree,
-                                     const QByteArray &prefix, const FileFilter &filter,
-                                     SourceContents *out, const CancelFlag *cancel, int depth)
+OpenStatus GitSource::Impl::readTree(git_repository *r, git_tree *tree, const QByteArray &prefix,
+                                     const FileFilter &filter, SourceContents *out,
+                                     const CancelFlag *cancel, int depth)
 {
     std::vector<Entry> entries;
     if (auto c = FOLIO_GIT(git_tree_walk(tree, GIT_TREEWALK_PRE, collectEntry, &entries)); !c)
         return OpenStatus::failure(OpenResult::Damaged, c.message);
-    // Attribute lookups cost a few file-system probes each (libgit2 re-checks every attributes
-    // source per call); skip them all when no attributes can apply, the common case.
-    const bool haveAttributes = anyAttributesFile(r, entries);
+    // Attributes as of this tree, evaluated in memory (git_attributes.h says why not libgit2's).
+    const GitAttributes attributes = treeAttributes(r, entries);
     // Pass 1 (in order): paths that are not UTF-8 and gitlinks (submodules recurse here).
     std::vector<std::pair<const Entry *, QString>> blobs;
     for (const Entry &e : entries) {
@@ -497,8 +538,7 @@ OpenStatus GitSource::Impl::readTree(git_repository *r, const git_oid &commitId,
                 cancelled = true;
                 return;
             }
-            readBlob(repo, odb.get(), commitId, haveAttributes, *blobs[i].first, blobs[i].second,
-                     filter, &parts[t]);
+            readBlob(odb.get(), attributes, *blobs[i].first, blobs[i].second, filter, &parts[t]);
         }
     });
     if (cancelled)
@@ -514,12 +554,10 @@ OpenStatus GitSource::Impl::readTree(git_repository *r, const git_oid &commitId,
     return OpenStatus::success();
 }
 
-void GitSource::Impl::readBlob(git_repository *r, git_odb *odb, const git_oid &commitId,
-                               bool haveAttributes, const Entry &e, const QString &path,
-                               const FileFilter &filter, SourceContents *out)
+void GitSource::Impl::readBlob(git_odb *odb, const GitAttributes &attributes, const Entry &e,
+                               const QString &path, const FileFilter &filter, SourceContents *out)
 {
-    const PathAttributes attrs = haveAttributes ? attributesOf(r, &commitId, e.rawPath)
-                                                : PathAttributes();
+    const PathAttributes attrs = attributes.lookup(e.rawPath);
     if (QString why = filter.skipByPath(path, attrs); !why.isEmpty()) {
         out->skipped.push_back({path, why});
         return;
@@ -610,7 +648,7 @@ OpenStatus GitSource::Impl::readSubmodule(git_repository *parent, const Entry &e
     }
     git::Ptr<git_tree> tree(rawTree);
     out->notes << QStringLiteral("submodule %1 read at %2").arg(path, commitHex);
-    return readTree(subRepo.get(), e.oid, tree.get(), prefix + e.rawPath + '/', filter, out, cancel,
+    return readTree(subRepo.get(), tree.get(), prefix + e.rawPath + '/', filter, out, cancel,
                     depth + 1);
 }
 
@@ -692,7 +730,7 @@ OpenStatus GitSource::Impl::readWorktree(git_tree *headTree, const FileFilter &f
             }
             continue;
         }
-        const PathAttributes attrs = haveAttributes ? attributesOf(repo.get(), nullptr, e.rawPath)
+        const PathAttributes attrs = haveAttributes ? worktreeAttributesOf(repo.get(), e.rawPath)
                                                     : PathAttributes();
         if (QString why = filter.skipByPath(path, attrs); !why.isEmpty()) {
             out->skipped.push_back({path, why});

@@ -196,7 +196,9 @@ OpenStatus PdfSource::read(const FileFilter &filter, SourceContents *out, const 
     out->pageCount = d->doc->numPages();
     // Pages are extracted on several threads, each with its own Document: a Poppler Document is
     // not safe to share between threads, separate ones are. Small files stay on one thread (a
-    // second Document costs a parse of the file).
+    // second Document costs a parse of the file). Threads take the next page from a shared counter
+    // rather than a fixed half each: pages differ in cost, and on a busy machine one thread may
+    // get little CPU; a fixed split then waits for the slow half.
     const int pages = out->pageCount;
     const unsigned threads = pages < 16
                                  ? 1u
@@ -205,6 +207,7 @@ OpenStatus PdfSource::read(const FileFilter &filter, SourceContents *out, const 
     std::vector<SourceItem> items(static_cast<size_t>(pages));
     std::vector<QString> notes(static_cast<size_t>(pages));
     std::atomic_bool cancelled{false};
+    std::atomic_int nextPage{0};
     parallelFor(threads, threads, [&](std::size_t job) {
         std::unique_ptr<Poppler::Document> own;
         Poppler::Document *doc = d->doc.get();
@@ -212,9 +215,7 @@ OpenStatus PdfSource::read(const FileFilter &filter, SourceContents *out, const 
             own = Poppler::Document::load(d->filePath, d->password, d->password);
             doc = own.get();
         }
-        const int first = int(job) * pages / int(threads);
-        const int last = int(job + 1) * pages / int(threads);
-        for (int i = first; i < last; ++i) {
+        for (int i = nextPage++; i < pages; i = nextPage++) {
             if (cancel && cancel->load()) {
                 cancelled = true;
                 return;

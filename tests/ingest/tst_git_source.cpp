@@ -510,6 +510,75 @@ private Q_SLOTS:
         QVERIFY2(s->reason.startsWith(QStringLiteral("unreadable")), qPrintable(s->reason));
     }
 
+    // A blob whose object file is gone and a .gitattributes whose object is garbage: both are
+    // reported as unreadable, every other file is read, and the attributes of the broken file
+    // simply do not apply (the rest of the tree is not lost).
+    void missingObjectAndBrokenAttributes()
+    {
+        const QString dir = m_tmp.filePath(QStringLiteral("missing"));
+        fixture::Repo r;
+        r.init(dir);
+        r.write(".gitattributes", "*.gen linguist-generated\n");
+        r.write("keep.txt", "fine\n");
+        r.write("x.gen", "generated, but the attributes file is broken\n");
+        r.write("gone.txt", "this blob will be deleted\n");
+        r.commit("c");
+        auto objectFile = [&](const char *path) {
+            const QString id = QString::fromLatin1(
+                fixture::git(dir, {"rev-parse", QStringLiteral("HEAD:") + path}).trimmed());
+            return dir + "/.git/objects/" + id.left(2) + "/" + id.mid(2);
+        };
+        QVERIFY(QFile::remove(objectFile("gone.txt")));
+        const QString attributes = objectFile(".gitattributes");
+        QFile::setPermissions(attributes, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        QFile f(attributes);
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write("not zlib at all");
+        f.close();
+        GitOptions opt;
+        opt.location = dir;
+        OpenStatus status;
+        const SourceContents c = readRepo(opt, {}, &status);
+        QVERIFY2(status.ok(), qPrintable(status.message));
+        QVERIFY(itemOf(c, QStringLiteral("keep.txt")));
+        QVERIFY(itemOf(c, QStringLiteral("x.gen")));
+        for (const char *p : {"gone.txt", ".gitattributes"}) {
+            const SkippedItem *s = skipOf(c, QString::fromLatin1(p));
+            QVERIFY2(s, p);
+            QVERIFY2(s->reason.startsWith(QStringLiteral("unreadable")), qPrintable(s->reason));
+        }
+        QCOMPARE(c.items.size() + c.skipped.size(), 4);
+    }
+
+    // A 100 MB single-line blob: skipped by the size cap from the object header alone; with the
+    // cap off it is read whole, as one line.
+    void hundredMegabyteSingleLineBlob()
+    {
+        const QString dir = m_tmp.filePath(QStringLiteral("huge"));
+        fixture::Repo r;
+        r.init(dir);
+        r.write("small.txt", "small\n");
+        r.write("huge.txt", QByteArray(100 << 20, 'x'));
+        r.commit("huge");
+        GitOptions opt;
+        opt.location = dir;
+        OpenStatus status;
+        SourceContents c = readRepo(opt, {}, &status);
+        QVERIFY2(status.ok(), qPrintable(status.message));
+        const SkippedItem *s = skipOf(c, QStringLiteral("huge.txt"));
+        QVERIFY(s);
+        QCOMPARE(s->reason, QStringLiteral("too-large: 100.0 MiB > 1.0 MiB cap"));
+        FilterOptions noCap;
+        noCap.maxFileBytes = 0;
+        c = readRepo(opt, noCap, &status);
+        QVERIFY2(status.ok(), qPrintable(status.message));
+        const SourceItem *huge = itemOf(c, QStringLiteral("huge.txt"));
+        QVERIFY(huge);
+        QCOMPARE(huge->bytes, qint64(100) << 20);
+        QCOMPARE(huge->text.size(), qsizetype(100) << 20);
+        QVERIFY(!huge->text.contains('\n'));
+    }
+
     // Enough files for the parallel blob reading (one repository handle per thread): the same
     // ls-tree equality, attributes applied on every thread, contents intact.
     void manyFilesParallel()

@@ -141,6 +141,48 @@ private Q_SLOTS:
         QCOMPARE(normalizePdfText(in), out);
     }
 
+    // Random text made of the characters the normalisation looks at (ligatures, soft hyphens,
+    // hyphens, line ends, letters of both cases): no crash, no ligature or soft hyphen left, no
+    // letter lost, and normalising twice changes nothing more than once for hyphen-free input.
+    void normalizationFuzz()
+    {
+        const QString alphabet = QStringLiteral("aZ- \n\u00AD\uFB00\uFB01\uFB03\uFB06\u2010x1");
+        QRandomGenerator rng{7u};
+        for (int round = 0; round < 20000; ++round) {
+            QString in;
+            for (int i = 0, n = int(rng.bounded(40)); i < n; ++i)
+                in += alphabet[int(rng.bounded(int(alphabet.size())))];
+            const QString out = normalizePdfText(in);
+            for (const QChar c : out)
+                QVERIFY2(c.unicode() != 0x00AD && (c.unicode() < 0xFB00 || c.unicode() > 0xFB06),
+                         qPrintable(in));
+            auto letters = [](const QString &t) {
+                int n = 0;
+                for (const QChar c : t)
+                    n += c.isLetter() ? 1 : 0;
+                return n;
+            };
+            int expanded = 0; // letters the ligatures expand to
+            for (const QChar c : in) {
+                switch (c.unicode()) {
+                case 0xFB00:
+                case 0xFB01:
+                case 0xFB06:
+                    expanded += 2;
+                    break;
+                case 0xFB03:
+                    expanded += 3;
+                    break;
+                default:
+                    expanded += c.isLetter() ? 1 : 0;
+                }
+            }
+            QCOMPARE(letters(out), expanded);
+            if (!in.contains(u'-') && !in.contains(QChar(0x2010)))
+                QCOMPARE(normalizePdfText(out), out);
+        }
+    }
+
     void encrypted()
     {
         if (qpdf().isEmpty())
