@@ -1,14 +1,17 @@
-// folio-bench kernels: the CPU kernels of engine/src/cpu/simd against the machine's limits, in one run.
-//   * GEMM GFLOP/s on V4-Flash shapes (FP8 and FP4 weights, prefill-sized batch m) vs OpenBLAS
-//     sgemm on the same shapes in F32;
-//   * decode GEMV effective bandwidth (weight bytes read per second; FP8, FP4, BF16) vs a
-//     STREAM-style copy (bytes read + written per second) measured in the same run;
+// folio-bench kernels: the CPU linear kernels of engine/src/cpu/simd against the machine's limits,
+// in one run, through the engine's own entry point (linear_bf16_out: activation quantisation, the
+// kernel, the BF16 rounding, the column split over the thread pool):
+//   * GEMM GFLOP/s on V4-Flash shapes (FP8 and FP4 weights, prefill batches m = 64 and 512 by
+//     default) vs OpenBLAS sgemm on the same shapes in F32;
+//   * decode GEMV (m = 1) effective bandwidth (weight + scale bytes read per second; FP8, FP4,
+//     BF16) vs a STREAM-style copy (bytes read + written per second) measured in the same run;
 //   * thread scaling 1 -> 2 threads for all of the above.
-// Wall time and process CPU time are both reported (the machine may be shared). Prints a table
-// and writes JSON (--json PATH, default folio_bench.json). OpenBLAS is linked into this program
-// only, never into the engine.
+// Wall time and process CPU time are both reported (the machine may be shared: a CPU time well
+// below threads x wall means the cores were busy with something else). Prints a table and writes
+// JSON (--json PATH, default folio_bench.json). OpenBLAS is linked into this program only, never
+// into the engine. --exact runs the engine's exact reference kernels instead (slow; use --m 64).
 //
-//   folio-bench kernels [--m 64] [--reps 3] [--threads-max 2] [--isa avx2|scalar] [--json PATH]
+//   folio-bench kernels [--m 64,512] [--reps 3] [--threads-max 2] [--exact] [--json PATH]
 #include "bench_sections.h"
 #include "cpu/linear.h"
 #include "cpu/simd/kernels.h"
@@ -100,28 +103,43 @@ Weight make_weight(WeightKind kind, int out, int in, std::mt19937 &gen)
     return w;
 }
 
-// The engine's quantised linear as the call site would run it: activation quantisation, then the
-// output columns split over the pool.
-void run_quant(const Weight &w, const std::vector<float> &x, int m, std::vector<float> &qa,
-               std::vector<float> &sa, std::vector<float> &y, ThreadPool &pool)
+// Parses "64,512" into {64, 512}; false on anything else.
+bool parse_list(const char *text, std::vector<int> &out)
 {
-    const int K = w.view.in;
-    for (int i = 0; i < m; ++i)
-        act_quant_row(x.data() + std::size_t(i) * K, K, qa.data() + std::size_t(i) * K,
-                      sa.data() + std::size_t(i) * (K / 128));
-    pool.parallel_for(
-        w.view.out,
-        [&](std::int64_t n0, std::int64_t n1) {
-            simd::quant_linear_cols(qa.data(), sa.data(), m, w.view, int(n0), int(n1), y.data());
-        },
-        16);
+    out.clear();
+    std::string cur;
+    for (const char *p = text;; ++p) {
+        if (*p == ',' || *p == '\0') {
+            char *end = nullptr;
+            const long v = std::strtol(cur.c_str(), &end, 10);
+            if (cur.empty() || *end != '\0' || v < 1 || v > 65536)
+                return false;
+            out.push_back(int(v));
+            cur.clear();
+            if (*p == '\0')
+                return true;
+        } else {
+            cur += *p;
+        }
+    }
+}
+
+std::vector<float> random_bf16(std::size_t n, std::mt19937 &gen)
+{
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    std::vector<float> x(n);
+    for (float &v : x)
+        v = round_bf16(nd(gen));
+    return x;
 }
 
 } // namespace
 
 int run_kernels_bench(int argc, char **argv)
 {
-    int m = 64, reps = 3, threads_max = 2;
+    int reps = 3, threads_max = 2;
+    std::vector<int> ms = {64, 512};
+    bool exact = false;
     std::string json_path = "folio_bench.json";
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -132,31 +150,37 @@ int run_kernels_bench(int argc, char **argv)
             }
             return argv[++i];
         };
-        if (a == "--m")
-            m = std::atoi(next());
-        else if (a == "--reps")
+        if (a == "--m") {
+            if (!parse_list(next(), ms)) {
+                std::fprintf(stderr, "folio-bench: --m takes a list like 64,512\n");
+                return 2;
+            }
+        } else if (a == "--reps") {
             reps = std::atoi(next());
-        else if (a == "--threads-max")
+        } else if (a == "--threads-max") {
             threads_max = std::atoi(next());
-        else if (a == "--json")
+        } else if (a == "--json") {
             json_path = next();
-        else if (a == "--isa")
-            simd::set_isa(std::strcmp(next(), "scalar") == 0 ? simd::Isa::Scalar : simd::Isa::Avx2);
-        else if (a == "--help" || a == "-h") {
-            std::printf("usage: folio-bench kernels [--m 64] [--reps 3] [--threads-max 2] "
-                        "[--isa avx2|scalar] [--json PATH]\n");
+        } else if (a == "--exact") {
+            exact = true;
+        } else if (a == "--help" || a == "-h") {
+            std::printf("usage: folio-bench kernels [--m 64,512] [--reps 3] [--threads-max 2] "
+                        "[--exact] [--json PATH]\n");
             return 0;
         } else {
             std::fprintf(stderr, "folio-bench: unknown argument %s (see --help)\n", a.c_str());
             return 2;
         }
     }
-    if (m < 1 || reps < 1 || threads_max < 1) {
-        std::fprintf(stderr, "folio-bench: --m, --reps and --threads-max must be >= 1\n");
+    if (reps < 1 || threads_max < 1) {
+        std::fprintf(stderr, "folio-bench: --reps and --threads-max must be >= 1\n");
         return 2;
     }
-    std::fprintf(stderr, "folio-bench: kernels %s, m=%d, reps=%d\n",
-                 simd::isa_name(simd::active_isa()), m, reps);
+    if (exact)
+        simd::set_isa(simd::Isa::Scalar);
+    const char *path_name = simd::exact_linear() ? "exact reference (scalar)"
+                                                 : "fast (avx2+fma+f16c)";
+    std::fprintf(stderr, "folio-bench: kernels, linear path %s, reps=%d\n", path_name, reps);
 
     std::mt19937 gen(42);
     std::vector<Row> rows;
@@ -171,49 +195,50 @@ int run_kernels_bench(int argc, char **argv)
                                  {"wq_b fp8 4096x1024", WeightKind::FP8, 4096, 1024},
                                  {"expert w1 fp4 2048x4096", WeightKind::FP4, 2048, 4096},
                                  {"expert w2 fp4 4096x2048", WeightKind::FP4, 4096, 2048}};
+    // Decode GEMV over weights far larger than the caches (64 MiB of codes each).
+    const Shape gemv_shapes[] = {{"gemv fp8 8192x8192", WeightKind::FP8, 8192, 8192},
+                                 {"gemv fp4 8192x16384", WeightKind::FP4, 8192, 16384},
+                                 {"gemv bf16 4096x8192", WeightKind::BF16, 4096, 8192}};
+    std::vector<Weight> gemm_w, gemv_w;
+    std::vector<std::vector<float>> gemm_wf; // the same weights decoded to F32 for sgemm
+    for (const Shape &s : gemm_shapes) {
+        gemm_w.push_back(make_weight(s.kind, s.n, s.k, gen));
+        gemm_wf.emplace_back(std::size_t(s.n) * s.k);
+        for (int n = 0; n < s.n; ++n)
+            decode_weight_row(gemm_w.back().view, n, gemm_wf.back().data() + std::size_t(n) * s.k);
+    }
+    for (const Shape &s : gemv_shapes)
+        gemv_w.push_back(make_weight(s.kind, s.n, s.k, gen));
+
     for (int t = 1; t <= threads_max; ++t) {
         ThreadPool pool(t);
         openblas_set_num_threads(t);
-        for (const Shape &s : gemm_shapes) {
-            const Weight w = make_weight(s.kind, s.n, s.k, gen);
-            std::vector<float> x(std::size_t(m) * s.k), qa(x.size()), sa(x.size() / 128),
-                y(std::size_t(m) * s.n);
-            std::normal_distribution<float> nd(0.0f, 1.0f);
-            for (float &v : x)
-                v = round_bf16(nd(gen));
-            const double flops = 2.0 * m * s.n * s.k;
-            const Timing tq = best_of(reps, [&] { run_quant(w, x, m, qa, sa, y, pool); });
-            rows.push_back({"gemm", s.name, m, s.n, s.k, t, flops / tq.wall * 1e-9, "GFLOP/s", tq});
-            std::vector<float> wf(std::size_t(s.n) * s.k);
-            for (int n = 0; n < s.n; ++n)
-                decode_weight_row(w.view, n, wf.data() + std::size_t(n) * s.k);
-            const Timing tb = best_of(reps, [&] {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, s.n, s.k, 1.0f, x.data(),
-                            s.k, wf.data(), s.k, 0.0f, y.data(), s.n);
-            });
-            rows.push_back({"sgemm", std::string("openblas ") + s.name, m, s.n, s.k, t,
-                            flops / tb.wall * 1e-9, "GFLOP/s", tb});
+        for (int m : ms) {
+            for (std::size_t si = 0; si < std::size(gemm_shapes); ++si) {
+                const Shape &s = gemm_shapes[si];
+                const std::vector<float> x = random_bf16(std::size_t(m) * s.k, gen);
+                std::vector<float> y(std::size_t(m) * s.n);
+                const double flops = 2.0 * m * s.n * s.k;
+                const Timing tq = best_of(reps, [&] {
+                    linear_bf16_out(x.data(), m, gemm_w[si].view, y.data(), &pool);
+                });
+                rows.push_back(
+                    {"gemm", s.name, m, s.n, s.k, t, flops / tq.wall * 1e-9, "GFLOP/s", tq});
+                const Timing tb = best_of(reps, [&] {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, s.n, s.k, 1.0f,
+                                x.data(), s.k, gemm_wf[si].data(), s.k, 0.0f, y.data(), s.n);
+                });
+                rows.push_back({"sgemm", std::string("openblas ") + s.name, m, s.n, s.k, t,
+                                flops / tb.wall * 1e-9, "GFLOP/s", tb});
+            }
         }
-        // Decode GEMV over weights far larger than the caches.
-        const Shape gemv_shapes[] = {{"gemv fp8 8192x8192", WeightKind::FP8, 8192, 8192},
-                                     {"gemv fp4 8192x16384", WeightKind::FP4, 8192, 16384},
-                                     {"gemv bf16 4096x8192", WeightKind::BF16, 4096, 8192}};
-        for (const Shape &s : gemv_shapes) {
-            const Weight w = make_weight(s.kind, s.n, s.k, gen);
-            std::vector<float> x(s.k), qa(s.k), sa(s.k / 128), y(s.n);
-            std::normal_distribution<float> nd(0.0f, 1.0f);
-            for (float &v : x)
-                v = round_bf16(nd(gen));
+        for (std::size_t si = 0; si < std::size(gemv_shapes); ++si) {
+            const Shape &s = gemv_shapes[si];
+            const Weight &w = gemv_w[si];
+            const std::vector<float> x = random_bf16(std::size_t(s.k), gen);
+            std::vector<float> y(std::size_t(s.n));
             const Timing tg = best_of(reps, [&] {
-                if (s.kind == WeightKind::BF16)
-                    pool.parallel_for(
-                        s.n,
-                        [&](std::int64_t n0, std::int64_t n1) {
-                            simd::dense_linear_cols(x.data(), 1, w.view, int(n0), int(n1), y.data());
-                        },
-                        16);
-                else
-                    run_quant(w, x, 1, qa, sa, y, pool);
+                linear_bf16_out(x.data(), 1, w.view, y.data(), &pool);
             });
             const double bytes = double(w.data.size() + w.scale.size());
             rows.push_back({"gemv", s.name, 1, s.n, s.k, t, bytes / tg.wall * 1e-9, "GB/s", tg});
@@ -240,7 +265,7 @@ int run_kernels_bench(int argc, char **argv)
     for (const Row &r : rows)
         std::printf("%-6s %-36s %4d %3d %10.2f %8s %10.2f %10.2f\n", r.kind.c_str(), r.name.c_str(),
                     r.m, r.threads, r.value, r.unit, r.t.wall * 1e3, r.t.cpu * 1e3);
-    // Ratios: ours / baseline per thread count.
+    // Ratios: ours / baseline per thread count (each gemm row is followed by its sgemm row).
     std::printf("\nratios (same run):\n");
     for (int t = 1; t <= threads_max; ++t) {
         double copy = 0;
@@ -252,18 +277,19 @@ int run_kernels_bench(int argc, char **argv)
             if (r.threads != t)
                 continue;
             if (r.kind == "gemm" && i + 1 < rows.size())
-                std::printf("  t=%d %-36s gemm / sgemm = %.3f\n", t, r.name.c_str(),
+                std::printf("  t=%d m=%-4d %-30s gemm / sgemm = %.3f\n", t, r.m, r.name.c_str(),
                             r.value / rows[i + 1].value);
             if (r.kind == "gemv")
-                std::printf("  t=%d %-36s gemv / copy  = %.3f\n", t, r.name.c_str(), r.value / copy);
+                std::printf("  t=%d m=1    %-30s gemv / copy  = %.3f\n", t, r.name.c_str(),
+                            r.value / copy);
         }
     }
     if (threads_max >= 2) {
-        std::printf("\nthread scaling (2 threads / 1 thread):\n");
+        std::printf("\nthread scaling (2 threads / 1 thread, wall):\n");
         const std::size_t per = rows.size() / std::size_t(threads_max);
         for (std::size_t i = 0; i < per; ++i)
-            std::printf("  %-6s %-36s %.2fx\n", rows[i].kind.c_str(), rows[i].name.c_str(),
-                        rows[per + i].value / rows[i].value);
+            std::printf("  %-6s m=%-4d %-36s %.2fx\n", rows[i].kind.c_str(), rows[i].m,
+                        rows[i].name.c_str(), rows[per + i].value / rows[i].value);
     }
 
     FILE *f = std::fopen(json_path.c_str(), "w");
@@ -271,8 +297,7 @@ int run_kernels_bench(int argc, char **argv)
         std::fprintf(stderr, "folio-bench: cannot write %s\n", json_path.c_str());
         return 1;
     }
-    std::fprintf(f, "{\"isa\": \"%s\", \"m\": %d, \"reps\": %d, \"rows\": [\n",
-                 simd::isa_name(simd::active_isa()), m, reps);
+    std::fprintf(f, "{\"linear_path\": \"%s\", \"reps\": %d, \"rows\": [\n", path_name, reps);
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const Row &r = rows[i];
         std::fprintf(f,

@@ -8,6 +8,7 @@
 #include "cpu/linear.h"
 #include "cpu/math.h"
 #include "cpu/ops.h"
+#include "cpu/simd/kernels.h"
 #include "cpu/thread_pool.h"
 #include "kv_state.h"
 #include "model/compressor.h"
@@ -182,16 +183,24 @@ FOLIO_TEST(ops_bf16_and_f32_linears)
     auto wb = to_bf16_bits(wv);
     LinearWeight w{WeightKind::BF16, N, K, reinterpret_cast<const std::uint8_t *>(wb.data()),
                    nullptr};
-    std::vector<float> y(std::size_t(m) * N), yf(std::size_t(m) * N);
+    std::vector<float> y(std::size_t(m) * N), yf(std::size_t(m) * N), yfast(std::size_t(m) * N);
+    // The exact path (scalar ISA) rounds the double sum once; the fast path (FP32 FMA
+    // accumulation, cpu/simd) stays within K * 2^-24 * sum|x w| of it.
+    linear_f32(x.data(), m, w, yfast.data(), nullptr);
+    simd::set_isa(simd::Isa::Scalar);
     linear_bf16_out(x.data(), m, w, y.data(), nullptr);
     linear_f32(x.data(), m, w, yf.data(), nullptr);
+    simd::set_isa(simd::best_isa());
     for (int i = 0; i < m; ++i)
         for (int n = 0; n < N; ++n) {
-            double acc = 0;
-            for (int k = 0; k < K; ++k)
+            double acc = 0, mag = 0;
+            for (int k = 0; k < K; ++k) {
                 acc += double(x[i * K + k]) * wv[n * K + k];
+                mag += std::fabs(double(x[i * K + k]) * wv[n * K + k]);
+            }
             CHECK_EQ(yf[i * N + n], float(acc));
             CHECK_EQ(y[i * N + n], round_bf16(float(acc)));
+            CHECK_NEAR(yfast[i * N + n], acc, K * std::ldexp(1.0, -24) * mag);
         }
 }
 

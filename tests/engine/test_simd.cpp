@@ -1,9 +1,15 @@
-// cpu/simd kernels against the scalar reference: the AVX2 FP8/FP4 GEMV/GEMM must be bit-identical
-// to the scalar kernels, and the scalar kernels bit-identical to cpu/linear.cpp's
-// linear_bf16_out / linear_f32 (the path the golden tests check). BF16/F32 dense kernels are
-// bit-identical when the double sum is exact and within one FP32 ulp otherwise (kernels.h).
+// cpu/simd linear kernels: the fast path (FP32 FMA accumulation on exactly decoded operands)
+// against the exact reference kernels, per op.
+//   * bit for bit where the fast path must be exact: activation quantise/dequantise, every weight
+//     decoder (every E4M3 code incl. subnormals and NaN, every E2M1 code, BF16, F32), one-hot
+//     activations (a single product per output, no rounding), and independence of the column
+//     split (thread count);
+//   * within the summation bound elsewhere: |fast - exact| <= (K/4 + 16) * 2^-24 * sum_k |a_k w_k|
+//     per output, on shapes with tails in m, N and K. The bound is far below what a wrong block
+//     scale, a wrong decode or a dropped tail would cost.
 #include "cpu/linear.h"
 #include "cpu/simd/kernels.h"
+#include "cpu/thread_pool.h"
 #include "quant.h"
 
 #include "folio_test.h"
@@ -11,6 +17,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -44,67 +51,84 @@ std::vector<float> activations(Rng &rng, int m, int k, int lo, int hi)
     return x;
 }
 
-struct Quantised
-{
-    std::vector<float> q, s;
-};
-
-Quantised quantise(const std::vector<float> &x, int m, int k)
-{
-    Quantised a{std::vector<float>(x.size()), std::vector<float>(std::size_t(m) * (k / 128))};
-    for (int i = 0; i < m; ++i)
-        act_quant_row(x.data() + std::size_t(i) * k, k, a.q.data() + std::size_t(i) * k,
-                      a.s.data() + std::size_t(i) * (k / 128));
-    return a;
-}
-
 struct OwnedWeight
 {
     std::vector<std::uint8_t> data, scale;
     LinearWeight view;
 };
 
-OwnedWeight fp8_weight(Rng &rng, int out, int in)
+OwnedWeight make_weight(Rng &rng, WeightKind kind, int out, int in)
 {
     OwnedWeight w;
-    w.data.resize(std::size_t(out) * in);
-    for (auto &b : w.data) {
-        b = std::uint8_t(rng.uniform_int(0, 255));
-        if ((b & 0x7f) == 0x7f) // NaN codes are tested separately
-            b = std::uint8_t(b - 1);
+    switch (kind) {
+    case WeightKind::FP8:
+        w.data.resize(std::size_t(out) * in);
+        w.scale.resize(std::size_t((out + 127) / 128) * ((in + 127) / 128));
+        break;
+    case WeightKind::FP4:
+        w.data.resize(std::size_t(out) * in / 2);
+        w.scale.resize(std::size_t(out) * in / 32);
+        break;
+    case WeightKind::BF16:
+        w.data.resize(std::size_t(out) * in * 2);
+        break;
+    case WeightKind::F32:
+        w.data.resize(std::size_t(out) * in * 4);
+        break;
     }
-    const int tiles = ((out + 127) / 128) * ((in + 127) / 128);
-    w.scale.resize(tiles);
-    for (auto &s : w.scale)
-        s = std::uint8_t(rng.uniform_int(117, 130));
-    w.view = {WeightKind::FP8, out, in, w.data.data(), w.scale.data(), false};
+    if (kind == WeightKind::BF16 || kind == WeightKind::F32) {
+        for (std::size_t i = 0; i < std::size_t(out) * in; ++i) {
+            const float v = rng.bf16_value(-8, 3);
+            if (kind == WeightKind::BF16) {
+                const std::uint16_t b = f32_to_bf16(v);
+                std::memcpy(w.data.data() + 2 * i, &b, 2);
+            } else {
+                // F32 weights use all 24 significand bits.
+                const float f = v * (1.0f + std::ldexp(float(rng.uniform_int(0, 65535)), -17));
+                std::memcpy(w.data.data() + 4 * i, &f, 4);
+            }
+        }
+    } else {
+        for (auto &b : w.data) {
+            b = std::uint8_t(rng.uniform_int(0, 255));
+            if (kind == WeightKind::FP8 && (b & 0x7f) == 0x7f) // NaN codes are tested separately
+                b = std::uint8_t(b - 1);
+        }
+        for (auto &s : w.scale)
+            s = std::uint8_t(rng.uniform_int(117, 130));
+    }
+    w.view = {kind, out, in, w.data.data(), w.scale.empty() ? nullptr : w.scale.data(), false};
     return w;
 }
 
-OwnedWeight fp4_weight(Rng &rng, int out, int in)
+bool quantised(const LinearWeight &w)
 {
-    OwnedWeight w;
-    w.data.resize(std::size_t(out) * in / 2);
-    for (auto &b : w.data)
-        b = std::uint8_t(rng.uniform_int(0, 255));
-    w.scale.resize(std::size_t(out) * in / 32);
-    for (auto &s : w.scale)
-        s = std::uint8_t(rng.uniform_int(117, 130));
-    w.view = {WeightKind::FP4, out, in, w.data.data(), nullptr, false};
-    w.view.scale = w.scale.data();
-    return w;
+    return (w.kind == WeightKind::FP8 || w.kind == WeightKind::FP4) && !w.dequantize;
 }
 
-OwnedWeight bf16_weight(Rng &rng, int out, int in, int lo, int hi)
+// The exact reference's FP32 outputs (before any BF16 rounding) and the operands the fast path
+// multiplies: a [m, K] (dequantised activations for quantised weights, x otherwise).
+struct Reference
 {
-    OwnedWeight w;
-    w.data.resize(std::size_t(out) * in * 2);
-    for (std::size_t i = 0; i < std::size_t(out) * in; ++i) {
-        const std::uint16_t b = f32_to_bf16(rng.bf16_value(lo, hi));
-        std::memcpy(w.data.data() + 2 * i, &b, 2);
+    std::vector<float> y, a;
+};
+
+Reference reference(const LinearWeight &w, const std::vector<float> &x, int m)
+{
+    const int N = w.out, K = w.in;
+    Reference r{std::vector<float>(std::size_t(m) * N), x};
+    if (quantised(w)) {
+        std::vector<float> q(x.size()), s(std::size_t(m) * (K / 128));
+        for (int i = 0; i < m; ++i)
+            act_quant_row(x.data() + std::size_t(i) * K, K, q.data() + std::size_t(i) * K,
+                          s.data() + std::size_t(i) * (K / 128));
+        simd::quant_linear_cols_exact(q.data(), s.data(), m, w, 0, N, r.y.data());
+        for (std::size_t i = 0; i < q.size(); ++i)
+            r.a[i] = q[i] * s[(i % std::size_t(K)) / 128 + (i / std::size_t(K)) * (K / 128)];
+    } else {
+        simd::dense_linear_cols_exact(x.data(), m, w, 0, N, r.y.data());
     }
-    w.view = {WeightKind::BF16, out, in, w.data.data(), nullptr, false};
-    return w;
+    return r;
 }
 
 bool same_bits(float a, float b)
@@ -112,25 +136,49 @@ bool same_bits(float a, float b)
     return std::memcmp(&a, &b, 4) == 0 || (std::isnan(a) && std::isnan(b));
 }
 
-// Quantised kernel (all ISAs, full and partial column ranges) vs linear_bf16_out.
-int check_quant(const OwnedWeight &w, const std::vector<float> &x, int m)
+// Fast kernel over [0, N) in two column ranges split at `split` (as threads split them).
+std::vector<float> fast(const LinearWeight &w, const std::vector<float> &a, int m, int split)
 {
-    const int N = w.view.out, K = w.view.in;
-    std::vector<float> ref(std::size_t(m) * N);
-    linear_bf16_out(x.data(), m, w.view, ref.data(), nullptr);
-    const Quantised a = quantise(x, m, K);
+    std::vector<float> y(std::size_t(m) * w.out, -1.0f);
+    simd::linear_cols_fast(a.data(), m, w, 0, split, y.data());
+    simd::linear_cols_fast(a.data(), m, w, split, w.out, y.data());
+    return y;
+}
+
+// Number of outputs outside the summation bound.
+int check_bound(const LinearWeight &w, const std::vector<float> &x, int m)
+{
+    const int N = w.out, K = w.in;
+    const Reference ref = reference(w, x, m);
+    const std::vector<float> y = fast(w, ref.a, m, N / 3);
+    std::vector<float> row(K);
     int bad = 0;
-    for (simd::Isa isa : {simd::Isa::Scalar, simd::best_isa()}) {
-        std::vector<float> y(std::size_t(m) * N, -1.0f);
-        // Two column ranges, split off a 128-row tile boundary, as threads would split them.
-        const int split = N / 3;
-        simd::quant_linear_cols(a.q.data(), a.s.data(), m, w.view, 0, split, y.data(), isa);
-        simd::quant_linear_cols(a.q.data(), a.s.data(), m, w.view, split, N, y.data(), isa);
-        for (std::size_t i = 0; i < y.size(); ++i)
-            if (!same_bits(round_bf16(y[i]), ref[i]))
+    for (int n = 0; n < N; ++n) {
+        decode_weight_row(w, n, row.data());
+        for (int i = 0; i < m; ++i) {
+            double mag = 0;
+            for (int k = 0; k < K; ++k)
+                mag += std::fabs(double(ref.a[std::size_t(i) * K + k]) * row[k]);
+            const double tol = (K / 4 + 16) * std::ldexp(1.0, -24) * mag + 1e-30;
+            const float got = y[std::size_t(i) * N + n], want = ref.y[std::size_t(i) * N + n];
+            if (!(std::fabs(double(got) - double(want)) <= tol)) {
+                if (bad < 3)
+                    std::printf("  m=%d N=%d K=%d [%d,%d]: fast %.9g exact %.9g tol %.3g\n", m, N,
+                                K, i, n, double(got), double(want), tol);
                 ++bad;
+            }
+        }
     }
     return bad;
+}
+
+bool have_fast()
+{
+    if (simd::best_isa() != simd::Isa::Avx2) {
+        std::printf("no AVX2+FMA+F16C on this CPU: only the exact path runs here\n");
+        return false;
+    }
+    return true;
 }
 
 } // namespace
@@ -140,129 +188,258 @@ FOLIO_TEST(simd_dispatch)
     CHECK(simd::active_isa() == simd::best_isa() || simd::active_isa() == simd::Isa::Scalar);
     simd::set_isa(simd::Isa::Scalar);
     CHECK(simd::active_isa() == simd::Isa::Scalar);
+    CHECK(simd::exact_linear());
     simd::set_isa(simd::Isa::Avx2);
     CHECK(simd::active_isa() == simd::best_isa());
     std::printf("best ISA: %s\n", simd::isa_name(simd::best_isa()));
 }
 
-FOLIO_TEST(simd_fp8_gemv_gemm_bit_identical)
+FOLIO_TEST(simd_act_dequant_bit_identical)
 {
-    Rng rng(1);
-    for (int m : {1, 2, 3, 4, 5, 9}) {
-        for (int K : {128, 384}) {
-            const OwnedWeight w = fp8_weight(rng, 200, K); // 200 rows: a partial 128-row tile
-            // Activations whose blocks have very different amax, so block scales differ.
-            const std::vector<float> x = activations(rng, m, K, -20, 12);
-            CHECK_EQ(check_quant(w, x, m), 0);
+    if (!have_fast())
+        return;
+    Rng rng(11);
+    const int m = 6, K = 512;
+    std::vector<float> x = activations(rng, m, K, -30, 20);
+    // Special values: NaN, infinities, zeros of both signs, FP32 subnormals, the largest finite,
+    // and exact E4M3 rounding ties (1 + 1/16 = halfway between 1 and 1.125; subnormal-grid ties).
+    const float specials[] = {std::numeric_limits<float>::quiet_NaN(),
+                              std::numeric_limits<float>::infinity(),
+                              -std::numeric_limits<float>::infinity(),
+                              0.0f,
+                              -0.0f,
+                              std::numeric_limits<float>::denorm_min(),
+                              -1e-39f,
+                              std::numeric_limits<float>::max(),
+                              1.0625f,
+                              1.1875f,
+                              -3.0f / 1024.0f,
+                              5.0f / 1024.0f};
+    for (std::size_t i = 0; i < std::size(specials); ++i)
+        x[std::size_t(K) + 128 + i * 9] = specials[i]; // row 1, second block onwards
+    // A row whose blocks hold ties at the block scale: amax 448 * 2^-3, values at midpoints.
+    for (int k = 0; k < K; ++k)
+        x[std::size_t(2) * K + k] = std::ldexp(float(16 + (k % 32)) + 0.5f, -5 + (k % 7));
+    std::vector<float> q(x.size()), s(std::size_t(m) * (K / 128)), a(x.size());
+    for (int i = 0; i < m; ++i)
+        act_quant_row(x.data() + std::size_t(i) * K, K, q.data() + std::size_t(i) * K,
+                      s.data() + std::size_t(i) * (K / 128));
+    simd::act_dequant_rows(x.data(), m, K, a.data());
+    int bad = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const float want = q[i] * s[i / 128];
+        if (!same_bits(a[i], want)) {
+            if (bad < 3)
+                std::printf("  x %.9g: fast %.9g want %.9g\n", double(x[i]), double(a[i]),
+                            double(want));
+            ++bad;
         }
+    }
+    CHECK_EQ(bad, 0);
+}
+
+FOLIO_TEST(simd_decoders_bit_identical)
+{
+    if (!have_fast())
+        return;
+    Rng rng(12);
+    // FP8: every code (NaN 0x7F/0xFF included) at every position class, scales 2^-20..2^20.
+    {
+        const int N = 256, K = 512;
+        OwnedWeight w = make_weight(rng, WeightKind::FP8, N, K);
+        for (int n = 0; n < N; ++n)
+            for (int k = 0; k < K; ++k)
+                w.data[std::size_t(n) * K + k] = std::uint8_t((n * 7 + k) & 0xff);
+        for (auto &s : w.scale)
+            s = std::uint8_t(rng.uniform_int(107, 147));
+        std::vector<float> want(K), got(K);
+        int bad = 0;
+        for (int n = 0; n < N; ++n) {
+            decode_weight_row(w.view, n, want.data());
+            simd::decode_weight_fast(w.view, n, 0, K, got.data());
+            for (int k = 0; k < K; ++k)
+                bad += !same_bits(got[k], want[k]);
+        }
+        CHECK_EQ(bad, 0);
+    }
+    // FP4: every byte (both nibbles, all 16 codes each) with per-32 scales; segments at k0 = 32.
+    {
+        const int N = 64, K = 512 + 32; // a 32-wide tail after the 64-wide steps
+        OwnedWeight w = make_weight(rng, WeightKind::FP4, N, K);
+        for (std::size_t i = 0; i < w.data.size(); ++i)
+            w.data[i] = std::uint8_t(i * 37 + 11);
+        std::vector<float> want(K), got(K);
+        int bad = 0;
+        for (int n = 0; n < N; ++n) {
+            decode_weight_row(w.view, n, want.data());
+            simd::decode_weight_fast(w.view, n, 0, K, got.data());
+            for (int k = 0; k < K; ++k)
+                bad += !same_bits(got[k], want[k]);
+            simd::decode_weight_fast(w.view, n, 32, K - 32, got.data());
+            for (int k = 32; k < K; ++k)
+                bad += !same_bits(got[k - 32], want[k]);
+        }
+        CHECK_EQ(bad, 0);
+    }
+    // BF16 and F32, K with a tail that is not a multiple of 8.
+    for (WeightKind kind : {WeightKind::BF16, WeightKind::F32}) {
+        const int N = 9, K = 203;
+        const OwnedWeight w = make_weight(rng, kind, N, K);
+        std::vector<float> want(K), got(K);
+        int bad = 0;
+        for (int n = 0; n < N; ++n) {
+            decode_weight_row(w.view, n, want.data());
+            simd::decode_weight_fast(w.view, n, 0, K, got.data());
+            for (int k = 0; k < K; ++k)
+                bad += !same_bits(got[k], want[k]);
+        }
+        CHECK_EQ(bad, 0);
     }
 }
 
-FOLIO_TEST(simd_fp8_every_code)
+FOLIO_TEST(simd_one_hot_exact)
 {
-    // Every E4M3 code (normals, subnormals, both zeros, both signs) in one row per code pair.
-    Rng rng(2);
-    const int K = 256, N = 128;
-    OwnedWeight w = fp8_weight(rng, N, K);
-    for (int n = 0; n < N; ++n)
-        for (int k = 0; k < K; ++k) {
-            std::uint8_t code = std::uint8_t((n * 2 + k) & 0xff);
-            if ((code & 0x7f) == 0x7f)
-                code = 0;
-            w.data[std::size_t(n) * K + k] = code;
-        }
-    CHECK_EQ(check_quant(w, activations(rng, 3, K, -12, 8), 3), 0);
-    // NaN codes decode to NaN in every ISA, as in the reference.
-    w.data[5] = 0x7f;
-    w.data[K + 7] = 0xff;
-    const std::vector<float> x = activations(rng, 1, K, -4, 4);
-    const Quantised a = quantise(x, 1, K);
-    for (simd::Isa isa : {simd::Isa::Scalar, simd::best_isa()}) {
-        std::vector<float> y(N);
-        simd::quant_linear_cols(a.q.data(), a.s.data(), 1, w.view, 0, N, y.data(), isa);
-        CHECK(std::isnan(y[0]));
-        CHECK(std::isnan(y[1]));
-        CHECK(!std::isnan(y[2]));
-    }
-}
-
-FOLIO_TEST(simd_fp4_gemv_gemm_bit_identical)
-{
-    Rng rng(3);
-    for (int m : {1, 4, 7}) {
-        for (int K : {128, 512}) {
-            const OwnedWeight w = fp4_weight(rng, 96, K);
-            CHECK_EQ(check_quant(w, activations(rng, m, K, -20, 12), m), 0);
-        }
-    }
-}
-
-FOLIO_TEST(simd_bf16_exact_range_bit_identical)
-{
-    // Magnitudes 2^-4..2^3: every double partial sum is exact, so any order gives the same bits.
-    Rng rng(4);
-    for (int m : {1, 4, 6}) {
-        for (int K : {64, 1000}) { // 1000: a K tail that is not a multiple of 8
-            const OwnedWeight w = bf16_weight(rng, 70, K, -4, 3);
-            const std::vector<float> x = activations(rng, m, K, -4, 3);
-            std::vector<float> ref(std::size_t(m) * 70);
-            linear_bf16_out(x.data(), m, w.view, ref.data(), nullptr);
-            for (simd::Isa isa : {simd::Isa::Scalar, simd::best_isa()}) {
-                std::vector<float> y(ref.size());
-                simd::dense_linear_cols(x.data(), m, w.view, 0, 70, y.data(), isa);
-                int bad = 0;
+    // One nonzero activation per row: every output is a single exact product, so the fast GEMV
+    // (m <= 4) and GEMM (m > 4) must equal the reference bit for bit at every K position; a wrong
+    // scale block, decode or tail position cannot hide here.
+    if (!have_fast())
+        return;
+    Rng rng(13);
+    for (WeightKind kind : {WeightKind::FP8, WeightKind::FP4, WeightKind::BF16, WeightKind::F32}) {
+        const int N = 140, K = kind == WeightKind::BF16 || kind == WeightKind::F32 ? 645 : 640;
+        const OwnedWeight w = make_weight(rng, kind, N, K);
+        int bad = 0;
+        for (int m : {3, 7}) {
+            for (int k0 = 0; k0 < K; k0 += m) {
+                std::vector<float> x(std::size_t(m) * K, 0.0f);
+                for (int i = 0; i < m && k0 + i < K; ++i)
+                    x[std::size_t(i) * K + k0 + i] = std::ldexp(1.0f, rng.uniform_int(-6, 6));
+                const Reference ref = reference(w.view, x, m);
+                const std::vector<float> y = fast(w.view, ref.a, m, 97);
                 for (std::size_t i = 0; i < y.size(); ++i)
-                    bad += !same_bits(round_bf16(y[i]), ref[i]);
-                CHECK_EQ(bad, 0);
+                    bad += !same_bits(y[i], ref.y[i]);
             }
         }
+        CHECK_EQ(bad, 0);
     }
 }
 
-FOLIO_TEST(simd_bf16_wide_range_within_one_ulp)
+FOLIO_TEST(simd_fp8_nan_codes)
 {
-    // Magnitudes 2^-30..2^30: the double sum may round, so the AVX2 order may differ from the
-    // sequential one; the scalar kernel still equals linear_f32 exactly.
-    Rng rng(5);
-    const int m = 5, K = 768, N = 40;
-    const OwnedWeight w = bf16_weight(rng, N, K, -30, 30);
-    const std::vector<float> x = activations(rng, m, K, -30, 30);
-    std::vector<float> ref(std::size_t(m) * N), ys(ref.size()), yv(ref.size());
-    linear_f32(x.data(), m, w.view, ref.data(), nullptr);
-    simd::dense_linear_cols(x.data(), m, w.view, 0, N, ys.data(), simd::Isa::Scalar);
-    simd::dense_linear_cols(x.data(), m, w.view, 0, N, yv.data(), simd::best_isa());
-    int bad_scalar = 0, bad_fast = 0;
-    for (std::size_t i = 0; i < ref.size(); ++i) {
-        bad_scalar += !same_bits(ys[i], ref[i]);
-        bad_fast += std::fabs(yv[i] - ref[i]) > std::fabs(std::nextafter(ref[i], 0.0f) - ref[i]);
+    if (!have_fast())
+        return;
+    Rng rng(14);
+    const int N = 130, K = 256;
+    OwnedWeight w = make_weight(rng, WeightKind::FP8, N, K);
+    w.data[5] = 0x7f;                          // row 0
+    w.data[std::size_t(129) * K + 200] = 0xff; // row 129, second row tile
+    for (int m : {1, 4, 6}) {
+        const std::vector<float> x = activations(rng, m, K, -4, 4);
+        const Reference ref = reference(w.view, x, m);
+        const std::vector<float> y = fast(w.view, ref.a, m, 64);
+        for (int i = 0; i < m; ++i) {
+            CHECK(std::isnan(y[std::size_t(i) * N]));
+            CHECK(std::isnan(y[std::size_t(i) * N + 129]));
+            CHECK(!std::isnan(y[std::size_t(i) * N + 1]));
+            CHECK(std::isnan(ref.y[std::size_t(i) * N]));
+        }
     }
-    CHECK_EQ(bad_scalar, 0);
-    CHECK_EQ(bad_fast, 0);
 }
 
-FOLIO_TEST(simd_f32_matches_linear_f32)
+FOLIO_TEST(simd_fast_within_bound)
 {
-    Rng rng(6);
-    const int m = 3, K = 200, N = 33;
-    std::vector<float> wf(std::size_t(N) * K);
-    for (float &v : wf)
-        v = std::uniform_real_distribution<float>(-1.0f, 1.0f)(rng.gen);
-    const LinearWeight w{WeightKind::F32,
-                         N,
-                         K,
-                         reinterpret_cast<const std::uint8_t *>(wf.data()),
-                         nullptr,
-                         false};
-    const std::vector<float> x = activations(rng, m, K, -3, 2);
-    std::vector<float> ref(std::size_t(m) * N), ys(ref.size()), yv(ref.size());
-    linear_f32(x.data(), m, w, ref.data(), nullptr);
-    simd::dense_linear_cols(x.data(), m, w, 0, N, ys.data(), simd::Isa::Scalar);
-    simd::dense_linear_cols(x.data(), m, w, 0, N, yv.data(), simd::best_isa());
-    int bad_scalar = 0, bad_fast = 0;
-    for (std::size_t i = 0; i < ref.size(); ++i) {
-        bad_scalar += !same_bits(ys[i], ref[i]);
-        bad_fast += std::fabs(yv[i] - ref[i]) > std::fabs(std::nextafter(ref[i], 0.0f) - ref[i]);
+    if (!have_fast())
+        return;
+    Rng rng(15);
+    // m covers the GEMV (1..4) and GEMM (5+) paths with row tails of the 4-row tile; N tails of
+    // the 3-row tile, the 96-row panel and the 128-row FP8 tile; K tails of the 512-wide panel.
+    for (int m : {1, 2, 3, 4, 5, 7, 9, 13}) {
+        for (int K : {128, 640, 1152}) {
+            CHECK_EQ(check_bound(make_weight(rng, WeightKind::FP8, 200, K).view,
+                                 activations(rng, m, K, -20, 12), m),
+                     0);
+            CHECK_EQ(check_bound(make_weight(rng, WeightKind::FP4, 101, K + 32).view,
+                                 activations(rng, m, K + 32, -20, 12), m),
+                     0);
+        }
+        for (int K : {7, 200, 1029}) {
+            CHECK_EQ(check_bound(make_weight(rng, WeightKind::BF16, 98, K).view,
+                                 activations(rng, m, K, -10, 6), m),
+                     0);
+            CHECK_EQ(check_bound(make_weight(rng, WeightKind::F32, 35, K).view,
+                                 activations(rng, m, K, -10, 6), m),
+                     0);
+        }
     }
-    CHECK_EQ(bad_scalar, 0);
-    CHECK_EQ(bad_fast, 0);
+    // wo_a-style: FP8 storage used as an exactly dequantised weight, no activation quantisation.
+    OwnedWeight w = make_weight(rng, WeightKind::FP8, 70, 256);
+    w.view.dequantize = true;
+    CHECK_EQ(check_bound(w.view, activations(rng, 6, 256, -8, 4), 6), 0);
+}
+
+FOLIO_TEST(simd_fast_f64_matches_exact)
+{
+    // linear_f32's kernel (double accumulation): bit-identical to the exact path when the double
+    // sum is exact (BF16 operands in a narrow range), within one FP32 ulp for every format.
+    if (!have_fast())
+        return;
+    Rng rng(17);
+    int identical = 0, total = 0;
+    for (int m : {1, 3, 4, 5, 9}) {
+        for (WeightKind kind :
+             {WeightKind::BF16, WeightKind::F32, WeightKind::FP8, WeightKind::FP4}) {
+            const bool dense = kind == WeightKind::BF16 || kind == WeightKind::F32;
+            const int N = 101, K = dense ? 1029 : 640;
+            const OwnedWeight w = make_weight(rng, kind, N, K);
+            const std::vector<float> x = activations(rng, m, K, -4, 3);
+            const std::vector<double> xd(x.begin(), x.end());
+            std::vector<float> want(std::size_t(m) * N), got(want.size());
+            simd::dense_linear_cols_exact(x.data(), m, w.view, 0, N, want.data());
+            simd::linear_cols_fast_f64(xd.data(), m, w.view, 0, 40, got.data());
+            simd::linear_cols_fast_f64(xd.data(), m, w.view, 40, N, got.data());
+            int bad = 0;
+            for (std::size_t i = 0; i < want.size(); ++i) {
+                const float ulp = std::fabs(std::nextafter(want[i], 2 * want[i]) - want[i]);
+                bad += !(std::fabs(got[i] - want[i]) <= ulp);
+                identical += same_bits(got[i], want[i]);
+                ++total;
+                if (kind == WeightKind::BF16)
+                    bad += !same_bits(got[i], want[i]);
+            }
+            CHECK_EQ(bad, 0);
+        }
+    }
+    std::printf("  f64 kernel bit-identical to the exact path on %d of %d outputs\n", identical,
+                total);
+}
+
+FOLIO_TEST(simd_linear_entry_points)
+{
+    // linear_bf16_out / linear_f32 on the fast path: independent of the thread count, and the
+    // exact path (Scalar ISA) still gives the reference's bits.
+    Rng rng(16);
+    ThreadPool pool(2);
+    for (int m : {1, 6}) {
+        const OwnedWeight w8 = make_weight(rng, WeightKind::FP8, 300, 512);
+        const std::vector<float> x = activations(rng, m, 512, -12, 8);
+        std::vector<float> y1(std::size_t(m) * 300), y2(y1.size()), ye(y1.size());
+        linear_bf16_out(x.data(), m, w8.view, y1.data(), nullptr);
+        linear_bf16_out(x.data(), m, w8.view, y2.data(), &pool);
+        CHECK(std::memcmp(y1.data(), y2.data(), y1.size() * 4) == 0);
+        const Reference ref = reference(w8.view, x, m);
+        simd::set_isa(simd::Isa::Scalar);
+        linear_bf16_out(x.data(), m, w8.view, ye.data(), &pool);
+        simd::set_isa(simd::Isa::Avx2);
+        int bad = 0;
+        for (std::size_t i = 0; i < ye.size(); ++i)
+            bad += !same_bits(ye[i], round_bf16(ref.y[i]));
+        CHECK_EQ(bad, 0);
+
+        const OwnedWeight wf = make_weight(rng, WeightKind::BF16, 77, 300);
+        const std::vector<float> xf = activations(rng, m, 300, -6, 4);
+        std::vector<float> f1(std::size_t(m) * 77), f2(f1.size());
+        linear_f32(xf.data(), m, wf.view, f1.data(), nullptr);
+        linear_f32(xf.data(), m, wf.view, f2.data(), &pool);
+        CHECK(std::memcmp(f1.data(), f2.data(), f1.size() * 4) == 0);
+    }
 }

@@ -1,5 +1,8 @@
-// Linear layers (see linear.h). Each output element is computed on one thread with a fixed
-// summation order, so results do not depend on the thread count.
+// Linear layers (see linear.h): the public entry points, the FP8 activation quantisation, and the
+// choice between the fast kernels (cpu/simd, FP32 FMA accumulation on exactly decoded operands)
+// and the exact reference kernels (scalar, the reference's rounding bit for bit). Each output
+// element is computed on one thread with a fixed summation order, so results do not depend on the
+// thread count on either path.
 #include "cpu/linear.h"
 
 #include "cpu/simd/kernels.h"
@@ -110,106 +113,145 @@ void act_quant_row(const float *x, int k, float *q, float *s)
     }
 }
 
+namespace {
+
+// Per-thread activation buffers of the calling thread, grown once and reused (the decode path does
+// not allocate per token). The pool's workers only read them during the call.
+struct ActBuffers
+{
+    std::vector<float> a, s;
+    std::vector<double> d;
+    double *get_d(std::size_t n)
+    {
+        if (d.size() < n)
+            d.resize(n);
+        return d.data();
+    }
+    float *get_a(std::size_t n)
+    {
+        if (a.size() < n)
+            a.resize(n);
+        return a.data();
+    }
+    float *get_s(std::size_t n)
+    {
+        if (s.size() < n)
+            s.resize(n);
+        return s.data();
+    }
+};
+
+ActBuffers &act_buffers()
+{
+    thread_local ActBuffers b;
+    return b;
+}
+
+// The fast kernels need whole FP8 scale blocks (K % 128) and whole FP4 bytes/scales (K % 32), as
+// every release tensor has; anything else takes the exact path.
+bool fast_path_ok(const LinearWeight &w)
+{
+    if (simd::exact_linear() || w.in <= 0)
+        return false;
+    if (w.kind == WeightKind::FP8)
+        return w.in % kFp8Block == 0;
+    if (w.kind == WeightKind::FP4)
+        return w.in % kFp4Block == 0;
+    return true;
+}
+
+// Columns per thread chunk: enough work (~64K multiply-adds) to be worth waking a worker.
+std::int64_t column_grain(int m, int K)
+{
+    const std::int64_t per_col = std::int64_t(std::max(m, 1)) * std::max(K, 1);
+    return std::max<std::int64_t>(4, (std::int64_t(1) << 16) / per_col);
+}
+
+// y [m, N] = a [m, K] . W^T on the fast path, optionally rounding each output to BF16.
+void fast_linear(const float *a, int m, const LinearWeight &w, float *y, ThreadPool *pool,
+                 bool bf16_out)
+{
+    const int N = w.out;
+    auto cols = [&](std::int64_t n0, std::int64_t n1) {
+        simd::linear_cols_fast(a, m, w, int(n0), int(n1), y);
+        if (bf16_out)
+            for (int i = 0; i < m; ++i)
+                for (std::int64_t n = n0; n < n1; ++n)
+                    y[std::size_t(i) * N + n] = round_bf16(y[std::size_t(i) * N + n]);
+    };
+    if (pool)
+        pool->parallel_for(N, cols, column_grain(m, w.in));
+    else
+        cols(0, N);
+}
+
+} // namespace
+
 void linear_bf16_out(const float *x, int m, const LinearWeight &w, float *y, ThreadPool *pool)
 {
     const int K = w.in, N = w.out;
-    if (w.kind == WeightKind::BF16 || w.kind == WeightKind::F32 || w.dequantize) {
-        run_rows(pool, N, [&](std::int64_t n0, std::int64_t n1) {
-            std::vector<float> row(K);
-            for (std::int64_t n = n0; n < n1; ++n) {
-                decode_weight_row(w, int(n), row.data());
-                for (int i = 0; i < m; ++i) {
-                    const float *xi = x + std::size_t(i) * K;
-                    // BF16 x BF16 products are exact; the sum is taken in double and rounded
-                    // once to FP32, then to BF16. The reference's CPU BLAS accumulates in FP32 in
-                    // its own order, so rare outputs differ by one BF16 ulp (golden tests show
-                    // no order reproduces it better: sequential and 4-way ILP sums were tried).
-                    double acc = 0;
-                    for (int k = 0; k < K; ++k)
-                        acc += double(xi[k]) * double(row[k]);
-                    y[std::size_t(i) * N + n] = round_bf16(float(acc));
-                }
-            }
-        });
+    const bool quantised = (w.kind == WeightKind::FP8 || w.kind == WeightKind::FP4)
+                           && !w.dequantize;
+    if (fast_path_ok(w)) {
+        const float *a = x;
+        if (quantised) {
+            // a [m, K]: the FP8-quantised activations, dequantised exactly (codes x power-of-two
+            // block scales), so the GEMM below sees exact operands.
+            float *buf = act_buffers().get_a(std::size_t(m) * K);
+            simd::act_dequant_rows(x, m, K, buf);
+            a = buf;
+        }
+        fast_linear(a, m, w, y, pool, true);
         return;
     }
-    // Quantised weights: FP8-quantise every activation row once. qa: [m, K] E4M3 values,
-    // sa: [m, K/128] power-of-two scales.
-    std::vector<float> qa(std::size_t(m) * K), sa(std::size_t(m) * (K / kFp8Block));
-    for (int i = 0; i < m; ++i)
-        act_quant_row(x + std::size_t(i) * K, K, qa.data() + std::size_t(i) * K,
-                      sa.data() + std::size_t(i) * (K / kFp8Block));
-    // The dispatched kernels (cpu/simd) compute the same FP32 accumulators bit for bit
-    // (tests/engine/test_simd.cpp); the loop below stays as their reference.
-    if (simd::active_isa() != simd::Isa::Scalar) {
+    if (!quantised) {
+        // BF16 x BF16 products are exact; the sum is taken in double and rounded once to FP32,
+        // then to BF16. The reference's CPU BLAS accumulates in FP32 in its own order, so rare
+        // outputs differ by one BF16 ulp (golden tests show no order reproduces it better).
         run_rows(pool, N, [&](std::int64_t n0, std::int64_t n1) {
-            simd::quant_linear_cols(qa.data(), sa.data(), m, w, int(n0), int(n1), y);
+            simd::dense_linear_cols_exact(x, m, w, int(n0), int(n1), y);
             for (int i = 0; i < m; ++i)
                 for (std::int64_t n = n0; n < n1; ++n)
                     y[std::size_t(i) * N + n] = round_bf16(y[std::size_t(i) * N + n]);
         });
         return;
     }
-    const DecodeTables &t = tables();
-    const bool fp4 = w.kind == WeightKind::FP4;
-    const int wblock = fp4 ? kFp4Block : kFp8Block;
+    // Exact reference: FP8-quantise every activation row once. qa: [m, K] E4M3 values,
+    // sa: [m, K/128] power-of-two scales.
+    ActBuffers &b = act_buffers();
+    float *qa = b.get_a(std::size_t(m) * K);
+    float *sa = b.get_s(std::size_t(m) * (K / kFp8Block));
+    for (int i = 0; i < m; ++i)
+        act_quant_row(x + std::size_t(i) * K, K, qa + std::size_t(i) * K,
+                      sa + std::size_t(i) * (K / kFp8Block));
     run_rows(pool, N, [&](std::int64_t n0, std::int64_t n1) {
-        std::vector<float> wq(K);          // weight codes of row n as values (unscaled)
-        std::vector<float> ws(K / wblock); // weight scales of row n per K block
-        for (std::int64_t n = n0; n < n1; ++n) {
-            if (fp4) {
-                const std::uint8_t *p = w.data + std::size_t(n) * (K / 2);
-                for (int k = 0; k < K; ++k)
-                    wq[k] = t.e2m1[(k & 1) ? (p[k / 2] >> 4) : (p[k / 2] & 0xf)];
-                const std::uint8_t *s = w.scale + std::size_t(n) * (K / kFp4Block);
-                for (int b = 0; b < K / kFp4Block; ++b)
-                    ws[b] = e8m0_decode(s[b]);
-            } else {
-                const std::uint8_t *p = w.data + std::size_t(n) * K;
-                for (int k = 0; k < K; ++k)
-                    wq[k] = t.e4m3[p[k]];
-                const int tiles_in = (K + kFp8Block - 1) / kFp8Block;
-                const std::uint8_t *s = w.scale + std::size_t(n / kFp8Block) * tiles_in;
-                for (int b = 0; b < K / kFp8Block; ++b)
-                    ws[b] = e8m0_decode(s[b]);
-            }
-            for (int i = 0; i < m; ++i) {
-                const float *q = qa.data() + std::size_t(i) * K;
-                const float *s = sa.data() + std::size_t(i) * (K / kFp8Block);
-                float acc = 0.0f; // the kernel's FP32 C_local_accum
-                for (int b = 0; b < K / wblock; ++b) {
-                    // The block's partial sum is exact in double (8-bit products, < 53-bit span)
-                    // and rounded once to FP32, as the generator's GEMM does.
-                    double part = 0;
-                    for (int k = b * wblock; k < (b + 1) * wblock; ++k)
-                        part += double(q[k]) * double(wq[k]);
-                    const float sa_b = s[(b * wblock) / kFp8Block];
-                    if (fp4)
-                        acc += float(part) * sa_b * ws[b];
-                    else
-                        acc += float(part) * (sa_b * ws[b]);
-                }
-                y[std::size_t(i) * N + n] = round_bf16(acc);
-            }
-        }
+        simd::quant_linear_cols_exact(qa, sa, m, w, int(n0), int(n1), y);
+        for (int i = 0; i < m; ++i)
+            for (std::int64_t n = n0; n < n1; ++n)
+                y[std::size_t(i) * N + n] = round_bf16(y[std::size_t(i) * N + n]);
     });
 }
 
 void linear_f32(const float *x, int m, const LinearWeight &w, float *y, ThreadPool *pool)
 {
-    const int K = w.in, N = w.out;
-    run_rows(pool, N, [&](std::int64_t n0, std::int64_t n1) {
-        std::vector<float> row(K);
-        for (std::int64_t n = n0; n < n1; ++n) {
-            decode_weight_row(w, int(n), row.data());
-            for (int i = 0; i < m; ++i) {
-                const float *xi = x + std::size_t(i) * K;
-                double acc = 0;
-                for (int k = 0; k < K; ++k)
-                    acc += double(xi[k]) * double(row[k]);
-                y[std::size_t(i) * N + n] = float(acc);
-            }
-        }
+    if (fast_path_ok(w)) {
+        // Double accumulation on the fast kernels (kernels.h linear_cols_fast_f64): these FP32
+        // outputs feed top-k and argmax choices directly. xd [m, K]: x widened once.
+        const std::size_t count = std::size_t(m) * w.in;
+        double *xd = act_buffers().get_d(count);
+        for (std::size_t i = 0; i < count; ++i)
+            xd[i] = double(x[i]);
+        auto cols = [&](std::int64_t n0, std::int64_t n1) {
+            simd::linear_cols_fast_f64(xd, m, w, int(n0), int(n1), y);
+        };
+        if (pool)
+            pool->parallel_for(w.out, cols, column_grain(m, w.in));
+        else
+            cols(0, w.out);
+        return;
+    }
+    run_rows(pool, w.out, [&](std::int64_t n0, std::int64_t n1) {
+        simd::dense_linear_cols_exact(x, m, w, int(n0), int(n1), y);
     });
 }
 

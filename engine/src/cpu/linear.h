@@ -11,6 +11,12 @@
 //     upcast, FP32 inputs, FP32 output (one rounding of a double-precision sum).
 //
 // Activations are float buffers holding BF16 values where the reference holds BF16 tensors.
+//
+// Two implementations sit behind these entry points (cpu/simd/kernels.h): the exact reference
+// kernels, which reproduce the roundings above bit for bit (scalar ISA, FOLIO_CPU_ISA=scalar, or
+// FOLIO_EXACT_LINEAR=1), and the fast AVX2 kernels (the default where the CPU has AVX2+FMA+F16C):
+// an FP32 FMA GEMM/GEMV on exactly decoded operands for linear_bf16_out (the reference also
+// accumulates in FP32) and a double-accumulating one for linear_f32.
 #pragma once
 
 #include <cstdint>

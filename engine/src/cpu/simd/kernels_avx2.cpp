@@ -1,34 +1,26 @@
-// The AVX2+FMA kernels of cpu/simd/kernels.h. This file alone is compiled with -mavx2 -mfma
-// (simd.cmake); it is only entered after the dispatcher has checked the CPU supports both.
-//
-// Layout of the work: activations are converted once per call to double (a per-thread buffer
-// that grows and is then reused, so the decode path does not allocate per token); for each weight
-// row, 8 weights at a time are decoded in registers straight from the mapped bytes and multiplied
-// into up to 4 activation rows at once (double FMA, 2 accumulators per row), so each decoded
-// weight vector serves 4 rows.
-//
-// Exactness: in the FP8/FP4 kernels every partial sum inside one K block is exact in double
-// (products are multiples of 2^-18 below 2^25), so the FMA order here cannot differ from the
-// scalar reference; the per-block FP32 steps are the reference's, in the same order.
+// The AVX2+FMA+F16C entry points of cpu/simd/kernels.h: the FP8 activation quantise/dequantise
+// step, the weight-segment decoder shared by the GEMM panels and the tests, and the choice
+// between the streaming GEMV (decode, a few rows) and the panel GEMM (prefill).
+// Compiled with -mavx2 -mfma -mf16c (simd.cmake); entered only after the dispatcher's CPU check.
+#include "cpu/simd/kernels_avx2.h"
+#include "cpu/simd/decode_avx2.h"
 #include "cpu/simd/kernels.h"
-
 #include "quant.h"
 
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstring>
-#include <vector>
 
-namespace folio::simd::detail {
+namespace folio::simd {
+
+namespace avx2 {
 
 namespace {
 
 constexpr int kFp8Block = 128;
 constexpr int kFp4Block = 32;
-constexpr int kRows = 4; // activation rows per register tile
 
-// E8M0 byte -> scale, from quant.h's e8m0_decode once at start-up: a table lookup instead of an
-// out-of-line call per K block (one per 32 weights in FP4).
 struct E8m0Table
 {
     float v[256];
@@ -39,232 +31,164 @@ struct E8m0Table
     }
 };
 
-inline const float *e8m0_table()
+// Rounds 8 floats (already clamped to [-448, 448], or NaN) to the nearest E4M3 value, ties to
+// even, exactly as e4m3_encode + e4m3_decode do. Normal binades: round the FP32 significand to 3
+// bits by integer add-and-mask (a carry moves into the exponent, as the encoder's q == 16 case).
+// Below 2^-6 the E4M3 grid is the subnormal one, multiples of 2^-9: adding 2^14 (whose FP32 ulp is
+// 2^-9) rounds to that grid in the FPU, ties to even. NaN keeps a NaN pattern through both.
+inline __m256 round_e4m3(__m256 v)
 {
-    static const E8m0Table t;
-    return t.v;
+    const __m256 sign_mask = _mm256_castsi256_ps(_mm256_set1_epi32(int(0x80000000u)));
+    const __m256 mag = _mm256_andnot_ps(sign_mask, v);
+    const __m256 sign = _mm256_and_ps(sign_mask, v);
+    const __m256i bits = _mm256_castps_si256(mag);
+    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(bits, 20), _mm256_set1_epi32(1));
+    const __m256i rounded
+        = _mm256_and_si256(_mm256_add_epi32(bits, _mm256_add_epi32(_mm256_set1_epi32(0x7ffff), lsb)),
+                           _mm256_set1_epi32(int(0xfff00000u)));
+    const __m256 magic = _mm256_set1_ps(16384.0f);
+    const __m256 sub = _mm256_sub_ps(_mm256_add_ps(mag, magic), magic);
+    const __m256 is_sub = _mm256_cmp_ps(mag, _mm256_set1_ps(1.0f / 64.0f), _CMP_LT_OQ);
+    const __m256 r = _mm256_blendv_ps(_mm256_castsi256_ps(rounded), sub, is_sub);
+    return _mm256_or_ps(r, sign);
 }
 
-// 8 E4M3 codes -> 8 floats, exact. Normal codes: the 7 magnitude bits shifted into an FP32
-// exponent/mantissa position with the exponent rebased (bias 7 -> 127); subnormal codes (exponent
-// field 0) are m * 2^-9 built through an integer conversion (no FP32 denormals involved); 0x7F /
-// 0xFF are NaN as in e4m3_decode.
-inline __m256 decode_e4m3x8(const std::uint8_t *p)
+void act_dequant_block(const float *x, float *a)
 {
-    const __m256i b = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p)));
-    const __m256i mag = _mm256_and_si256(b, _mm256_set1_epi32(0x7f));
-    const __m256i sign = _mm256_slli_epi32(_mm256_and_si256(b, _mm256_set1_epi32(0x80)), 24);
-    const __m256i normal_bits = _mm256_add_epi32(_mm256_slli_epi32(mag, 20),
-                                                 _mm256_set1_epi32(120 << 23));
-    const __m256 sub = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(mag, _mm256_set1_epi32(7))),
-                                     _mm256_set1_ps(1.0f / 512.0f));
-    const __m256i is_sub = _mm256_cmpgt_epi32(_mm256_set1_epi32(8), mag);
-    __m256 v = _mm256_blendv_ps(_mm256_castsi256_ps(normal_bits), sub, _mm256_castsi256_ps(is_sub));
-    v = _mm256_or_ps(v, _mm256_castsi256_ps(sign));
-    const __m256i is_nan = _mm256_cmpeq_epi32(mag, _mm256_set1_epi32(0x7f));
-    return _mm256_blendv_ps(v, _mm256_set1_ps(__builtin_nanf("")), _mm256_castsi256_ps(is_nan));
-}
-
-// 8 E2M1 codes packed in 4 bytes (element 2j = low nibble of byte j) -> 8 floats, exact: a byte
-// shuffle maps each code to twice its value as int8, then convert and halve.
-inline __m256 decode_e2m1x8(const std::uint8_t *p)
-{
-    std::int32_t word;
-    std::memcpy(&word, p, 4);
-    const __m128i b = _mm_cvtsi32_si128(word);
-    const __m128i mask = _mm_set1_epi8(0x0f);
-    const __m128i lo = _mm_and_si128(b, mask);
-    const __m128i hi = _mm_and_si128(_mm_srli_epi16(b, 4), mask);
-    const __m128i codes = _mm_unpacklo_epi8(lo, hi);
-    const __m128i table = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
-    const __m128i twice = _mm_shuffle_epi8(table, codes);
-    return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(twice)), _mm256_set1_ps(0.5f));
-}
-
-// 8 BF16 values -> 8 floats.
-inline __m256 load_bf16x8(const std::uint8_t *p)
-{
-    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-}
-
-inline double hsum(__m256d a, __m256d b)
-{
-    const __m256d s = _mm256_add_pd(a, b);
-    const __m128d t = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
-    return _mm_cvtsd_f64(_mm_add_sd(t, _mm_unpackhi_pd(t, t)));
-}
-
-// Converts m rows of k floats to doubles in a per-thread buffer reused across calls.
-const double *to_double(const float *x, std::size_t count)
-{
-    thread_local std::vector<double> buf;
-    if (buf.size() < count)
-        buf.resize(count);
-    std::size_t i = 0;
-    for (; i + 4 <= count; i += 4)
-        _mm256_storeu_pd(buf.data() + i, _mm256_cvtps_pd(_mm_loadu_ps(x + i)));
-    for (; i < count; ++i)
-        buf[i] = double(x[i]);
-    return buf.data();
-}
-
-// One weight row n against R activation rows (R <= kRows): y[r * N + n] for r < R.
-template<int R, bool Fp4>
-void quant_row(const double *qd, const float *sa, int K, int N, const LinearWeight &w, int n,
-               float *y)
-{
-    const int wblock = Fp4 ? kFp4Block : kFp8Block;
-    const int tiles_in = K / kFp8Block;
-    const std::uint8_t *row = Fp4 ? w.data + std::size_t(n) * (K / 2) : w.data + std::size_t(n) * K;
-    const float *e8m0 = e8m0_table();
-    float acc[R];
-    for (int r = 0; r < R; ++r)
-        acc[r] = 0.0f;
-    for (int b = 0; b < K / wblock; ++b) {
-        __m256d d0[R], d1[R];
-        for (int r = 0; r < R; ++r)
-            d0[r] = d1[r] = _mm256_setzero_pd();
-        for (int k = b * wblock; k < (b + 1) * wblock; k += 8) {
-            const __m256 wv = Fp4 ? decode_e2m1x8(row + k / 2) : decode_e4m3x8(row + k);
-            const __m256d wlo = _mm256_cvtps_pd(_mm256_castps256_ps128(wv));
-            const __m256d whi = _mm256_cvtps_pd(_mm256_extractf128_ps(wv, 1));
-            for (int r = 0; r < R; ++r) {
-                const double *q = qd + std::size_t(r) * K + k;
-                d0[r] = _mm256_fmadd_pd(_mm256_loadu_pd(q), wlo, d0[r]);
-                d1[r] = _mm256_fmadd_pd(_mm256_loadu_pd(q + 4), whi, d1[r]);
-            }
-        }
-        if (Fp4) {
-            const float ws = e8m0[w.scale[std::size_t(n) * (K / kFp4Block) + b]];
-            for (int r = 0; r < R; ++r) {
-                const float s = sa[std::size_t(r) * tiles_in + (b * wblock) / kFp8Block];
-                acc[r] += float(hsum(d0[r], d1[r])) * s * ws;
-            }
-        } else {
-            const float ws = e8m0[w.scale[std::size_t(n / kFp8Block) * tiles_in + b]];
-            for (int r = 0; r < R; ++r)
-                acc[r] += float(hsum(d0[r], d1[r])) * (sa[std::size_t(r) * tiles_in + b] * ws);
-        }
-    }
-    for (int r = 0; r < R; ++r)
-        y[std::size_t(r) * N + n] = acc[r];
-}
-
-template<bool Fp4>
-void quant_cols(const double *qd, const float *sa, int m, const LinearWeight &w, int n0, int n1,
-                float *y)
-{
-    const int K = w.in, N = w.out, tiles_in = K / kFp8Block;
-    for (int n = n0; n < n1; ++n) {
-        int i = 0;
-        for (; i + kRows <= m; i += kRows)
-            quant_row<kRows, Fp4>(qd + std::size_t(i) * K, sa + std::size_t(i) * tiles_in, K, N, w,
-                                  n, y + std::size_t(i) * N);
-        const double *q = qd + std::size_t(i) * K;
-        const float *s = sa + std::size_t(i) * tiles_in;
-        float *yi = y + std::size_t(i) * N;
-        switch (m - i) {
-        case 3:
-            quant_row<3, Fp4>(q, s, K, N, w, n, yi);
-            break;
-        case 2:
-            quant_row<2, Fp4>(q, s, K, N, w, n, yi);
-            break;
-        case 1:
-            quant_row<1, Fp4>(q, s, K, N, w, n, yi);
-            break;
-        default:
-            break;
-        }
-    }
-}
-
-template<int R, bool Bf16>
-void dense_row(const double *xd, const float *x, int K, int N, const LinearWeight &w, int n,
-               float *y)
-{
-    const std::uint8_t *row = w.data + std::size_t(n) * K * (Bf16 ? 2 : 4);
-    __m256d d0[R], d1[R];
-    for (int r = 0; r < R; ++r)
-        d0[r] = d1[r] = _mm256_setzero_pd();
-    int k = 0;
-    for (; k + 8 <= K; k += 8) {
-        const __m256 wv = Bf16 ? load_bf16x8(row + 2 * k)
-                               : _mm256_loadu_ps(reinterpret_cast<const float *>(row + 4 * k));
-        const __m256d wlo = _mm256_cvtps_pd(_mm256_castps256_ps128(wv));
-        const __m256d whi = _mm256_cvtps_pd(_mm256_extractf128_ps(wv, 1));
-        for (int r = 0; r < R; ++r) {
-            const double *xr = xd + std::size_t(r) * K + k;
-            d0[r] = _mm256_fmadd_pd(_mm256_loadu_pd(xr), wlo, d0[r]);
-            d1[r] = _mm256_fmadd_pd(_mm256_loadu_pd(xr + 4), whi, d1[r]);
-        }
-    }
-    for (int r = 0; r < R; ++r) {
-        double acc = hsum(d0[r], d1[r]);
-        for (int kk = k; kk < K; ++kk) {
-            float v;
-            if (Bf16) {
-                std::uint16_t b;
-                std::memcpy(&b, row + 2 * kk, 2);
-                v = bf16_to_f32(b);
-            } else {
-                std::memcpy(&v, row + 4 * kk, 4);
-            }
-            acc += double(x[std::size_t(r) * K + kk]) * double(v);
-        }
-        y[std::size_t(r) * N + n] = float(acc);
-    }
-}
-
-template<bool Bf16>
-void dense_cols(const double *xd, const float *x, int m, const LinearWeight &w, int n0, int n1,
-                float *y)
-{
-    const int K = w.in, N = w.out;
-    for (int n = n0; n < n1; ++n) {
-        int i = 0;
-        for (; i + kRows <= m; i += kRows)
-            dense_row<kRows, Bf16>(xd + std::size_t(i) * K, x + std::size_t(i) * K, K, N, w, n,
-                                   y + std::size_t(i) * N);
-        const double *xdi = xd + std::size_t(i) * K;
-        const float *xi = x + std::size_t(i) * K;
-        float *yi = y + std::size_t(i) * N;
-        switch (m - i) {
-        case 3:
-            dense_row<3, Bf16>(xdi, xi, K, N, w, n, yi);
-            break;
-        case 2:
-            dense_row<2, Bf16>(xdi, xi, K, N, w, n, yi);
-            break;
-        case 1:
-            dense_row<1, Bf16>(xdi, xi, K, N, w, n, yi);
-            break;
-        default:
-            break;
-        }
+    const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 amax = _mm256_setzero_ps();
+    for (int i = 0; i < kFp8Block; i += 8)
+        // Operand order: max_ps returns its second operand when either is NaN, so a NaN input is
+        // skipped, as std::max(amax, |x|) skips it in act_quant_row.
+        amax = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x + i), abs_mask), amax);
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+    const float s = fp8_block_scale(_mm_cvtss_f32(m4));
+    // x / s == x * (1 / s) bit for bit: s is a power of two in the normal range (or infinity,
+    // where both give 0 or NaN alike).
+    const __m256 inv = _mm256_set1_ps(1.0f / s), scale = _mm256_set1_ps(s);
+    const __m256 hi = _mm256_set1_ps(kFp8Max), lo = _mm256_set1_ps(-kFp8Max);
+    for (int i = 0; i < kFp8Block; i += 8) {
+        __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + i), inv);
+        // std::clamp(v, -448, 448) with NaN passing through (min/max return v when it is NaN).
+        v = _mm256_max_ps(lo, _mm256_min_ps(hi, v));
+        _mm256_storeu_ps(a + i, _mm256_mul_ps(round_e4m3(v), scale));
     }
 }
 
 } // namespace
 
-void quant_linear_cols_avx2(const float *qa, const float *sa, int m, const LinearWeight &w, int n0,
-                            int n1, float *y)
+const float *e8m0_table()
 {
-    const double *qd = to_double(qa, std::size_t(m) * w.in);
-    if (w.kind == WeightKind::FP4)
-        quant_cols<true>(qd, sa, m, w, n0, n1, y);
-    else
-        quant_cols<false>(qd, sa, m, w, n0, n1, y);
+    static const E8m0Table t;
+    return t.v;
 }
 
-void dense_linear_cols_avx2(const float *x, int m, const LinearWeight &w, int n0, int n1, float *y)
+void decode_row_segment(const LinearWeight &w, int row, int k0, int count, int padded, float *dst)
 {
-    const double *xd = to_double(x, std::size_t(m) * w.in);
-    if (w.kind == WeightKind::BF16)
-        dense_cols<true>(xd, x, m, w, n0, n1, y);
-    else
-        dense_cols<false>(xd, x, m, w, n0, n1, y);
+    const int K = w.in;
+    const float *e8m0 = e8m0_table();
+    switch (w.kind) {
+    case WeightKind::FP8: {
+        const std::uint8_t *p = w.data + std::size_t(row) * K + k0;
+        const std::uint8_t *sc = w.scale + std::size_t(row / kFp8Block) * ((K + 127) / kFp8Block);
+        __m256i nan = _mm256_setzero_si256();
+        for (int k = 0; k < count; k += 32) {
+            // 2^8: the decoder's FP16 values are E4M3 x 2^-8; the product is exact.
+            const __m256 s = _mm256_set1_ps(e8m0[sc[(k0 + k) / kFp8Block]] * kE4m3Fp16Factor);
+            const __m256i b = load32(p + k);
+            nan = e4m3_nan_bytes(nan, b);
+            __m256 v[4];
+            e4m3x32(b, v);
+#pragma GCC unroll 8
+            for (int j = 0; j < 4; ++j)
+                _mm256_storeu_ps(dst + k + 8 * j, _mm256_mul_ps(v[j], s));
+        }
+        if (has_e4m3_nan(nan)) // rare: patch the NaN codes in
+            for (int k = 0; k < count; ++k)
+                if ((p[k] & 0x7f) == 0x7f)
+                    dst[k] = std::nanf("");
+        break;
+    }
+    case WeightKind::FP4: {
+        const std::uint8_t *p = w.data + std::size_t(row) * (K / 2) + k0 / 2;
+        const std::uint8_t *sc = w.scale + std::size_t(row) * (K / kFp4Block) + k0 / kFp4Block;
+        int k = 0;
+        for (; k + 64 <= count; k += 64) {
+            __m256 v[8];
+            e2m1x64(load32(p + k / 2), v);
+            const __m256 s0 = _mm256_set1_ps(e8m0[sc[k / kFp4Block]]);
+            const __m256 s1 = _mm256_set1_ps(e8m0[sc[k / kFp4Block + 1]]);
+#pragma GCC unroll 8
+            for (int j = 0; j < 4; ++j) {
+                _mm256_storeu_ps(dst + k + 8 * j, _mm256_mul_ps(v[j], s0));
+                _mm256_storeu_ps(dst + k + 32 + 8 * j, _mm256_mul_ps(v[4 + j], s1));
+            }
+        }
+        if (k < count) {
+            __m256 v[4];
+            e2m1x32(p + k / 2, v);
+            const __m256 s0 = _mm256_set1_ps(e8m0[sc[k / kFp4Block]]);
+#pragma GCC unroll 8
+            for (int j = 0; j < 4; ++j)
+                _mm256_storeu_ps(dst + k + 8 * j, _mm256_mul_ps(v[j], s0));
+        }
+        break;
+    }
+    case WeightKind::BF16: {
+        const std::uint8_t *p = w.data + (std::size_t(row) * K + k0) * 2;
+        int k = 0;
+        for (; k + 8 <= count; k += 8)
+            _mm256_storeu_ps(dst + k, bf16x8(p + 2 * k));
+        for (; k < count; ++k) {
+            std::uint16_t b;
+            std::memcpy(&b, p + 2 * k, 2);
+            dst[k] = bf16_to_f32(b);
+        }
+        break;
+    }
+    case WeightKind::F32:
+        std::memcpy(dst, w.data + (std::size_t(row) * K + k0) * 4, std::size_t(count) * 4);
+        break;
+    }
+    for (int k = count; k < padded; ++k)
+        dst[k] = 0.0f;
 }
 
-} // namespace folio::simd::detail
+} // namespace avx2
+
+void act_dequant_rows(const float *x, int m, int k, float *a)
+{
+    for (std::size_t i = 0; i < std::size_t(m) * std::size_t(k); i += avx2::kFp8Block)
+        avx2::act_dequant_block(x + i, a + i);
+}
+
+void linear_cols_fast(const float *a, int m, const LinearWeight &w, int n0, int n1, float *y)
+{
+    if (n1 <= n0 || m <= 0)
+        return;
+    // A few rows (decode): stream each weight row once, decoding in registers. More rows
+    // (prefill): decode K-panels once per thread and reuse them across all rows.
+    if (m <= avx2::kGemvMaxRows)
+        avx2::gemv_cols(a, m, w, n0, n1, y);
+    else
+        avx2::gemm_cols(a, m, w, n0, n1, y);
+}
+
+void linear_cols_fast_f64(const double *a, int m, const LinearWeight &w, int n0, int n1, float *y)
+{
+    if (n1 <= n0 || m <= 0)
+        return;
+    if (m <= avx2::kGemvMaxRows)
+        avx2::gemv_cols_f64(a, m, w, n0, n1, y);
+    else
+        avx2::gemm_cols_f64(a, m, w, n0, n1, y);
+}
+
+void decode_weight_fast(const LinearWeight &w, int row, int k0, int count, float *dst)
+{
+    avx2::decode_row_segment(w, row, k0, count, count, dst);
+}
+
+} // namespace folio::simd
