@@ -5,6 +5,7 @@
 #pragma once
 
 int run_kernels_bench(int argc, char **argv); // CPU GEMM/GEMV vs OpenBLAS sgemm and STREAM copy
+int run_model_bench(int argc, char **argv);   // CPU end to end: prefill/decode vs dense attention
 
 #ifdef FOLIO_BENCH_WITH_QT
 int run_ingest_bench(int argc, char **argv);  // git/PDF reading vs git archive and pdftotext

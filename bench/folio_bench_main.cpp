@@ -24,6 +24,8 @@ struct Section
 const Section kSections[] = {
     {"kernels", run_kernels_bench,
      "CPU GEMM/GEMV on the release formats vs OpenBLAS sgemm and copy"},
+    {"model", run_model_bench,
+     "CPU end to end: prefill and decode tokens/s by context vs dense attention, 1 -> 2 threads"},
 #ifdef FOLIO_BENCH_WITH_QT
     {"ingest", run_ingest_bench, "repository and PDF reading vs git archive and pdftotext"},
     {"storage", run_storage_bench, "KV-snapshot write/read vs raw sequential I/O with fsync"},

@@ -1,7 +1,8 @@
-// CPU reference ops (see ops.h).
+// CPU ops (see ops.h).
 #include "cpu/ops.h"
 
 #include "cpu/math.h"
+#include "cpu/simd/ops_kernels.h"
 #include "quant.h"
 
 #include <algorithm>
@@ -25,15 +26,7 @@ float mean_square_f32(const float *x, int d)
 
 void rms_norm_bf16(const float *x, int m, int d, const float *weight, float eps, float *y)
 {
-    for (int i = 0; i < m; ++i) {
-        const float *xi = x + std::size_t(i) * d;
-        float *yi = y + std::size_t(i) * d;
-        const float r = rsqrt_f32(mean_square_f32(xi, d) + eps);
-        for (int j = 0; j < d; ++j) {
-            const float n = xi[j] * r; // FP32, rounded
-            yi[j] = round_bf16(weight ? weight[j] * n : n);
-        }
-    }
+    simd::rms_norm_bf16(x, m, d, weight, eps, y, simd::active_isa());
 }
 
 RopeFreqs make_rope_freqs(int rope_dim, double base, std::int64_t original_seq_len, double factor,
@@ -75,16 +68,22 @@ RopeFreqs make_rope_freqs(int rope_dim, double base, std::int64_t original_seq_l
     return f;
 }
 
-void apply_rope(float *x, const RopeFreqs &f, std::int64_t pos, bool inverse)
+void rope_cos_sin(const RopeFreqs &f, std::int64_t pos, float *cs)
 {
     const int half = int(f.freqs.size());
     for (int i = 0; i < half; ++i) {
         // torch.outer(t, freqs) in FP32, then polar(1, angle): cos/sin of the FP32 angle.
-        const float angle = float(pos) * f.freqs[i];
-        const float c = float(std::cos(double(angle)));
-        float s = float(std::sin(double(angle)));
-        if (inverse)
-            s = -s;
+        const float angle = float(pos) * f.freqs[std::size_t(i)];
+        cs[2 * i] = float(std::cos(double(angle)));
+        cs[2 * i + 1] = float(std::sin(double(angle)));
+    }
+}
+
+void apply_rope_cs(float *x, const float *cs, int half, bool inverse)
+{
+    for (int i = 0; i < half; ++i) {
+        const float c = cs[2 * i];
+        const float s = inverse ? -cs[2 * i + 1] : cs[2 * i + 1];
         const float a = x[2 * i], b = x[2 * i + 1];
         // Complex product in FP32 as torch's vectorised complex multiply: each product rounded.
         const float ac = a * c, bs = b * s, as = a * s, bc = b * c;
@@ -93,10 +92,25 @@ void apply_rope(float *x, const RopeFreqs &f, std::int64_t pos, bool inverse)
     }
 }
 
+void apply_rope(float *x, const RopeFreqs &f, std::int64_t pos, bool inverse)
+{
+    float cs[512];
+    const int half = int(f.freqs.size());
+    if (half <= 256) {
+        rope_cos_sin(f, pos, cs);
+        apply_rope_cs(x, cs, half, inverse);
+        return;
+    }
+    std::vector<float> big(std::size_t(2 * half));
+    rope_cos_sin(f, pos, big.data());
+    apply_rope_cs(x, big.data(), half, inverse);
+}
+
 void hadamard_bf16(float *x, int n)
 {
     // Exact sums (BF16 inputs, +-1 coefficients) in double, rounded to FP32, then the FP32 scale.
-    std::vector<double> v(x, x + n);
+    thread_local std::vector<double> v; // reused: no allocation per call once grown
+    v.assign(x, x + n);
     for (int len = 1; len < n; len <<= 1)
         for (int i = 0; i < n; i += 2 * len)
             for (int j = i; j < i + len; ++j) {
@@ -112,69 +126,26 @@ void hadamard_bf16(float *x, int n)
 void sparse_attn_token(const float *q, int n_heads, int d, const float *const *keys, int n_keys,
                        const float *attn_sink, float softmax_scale, float *o)
 {
-    constexpr int kBlock = 64; // the kernel's key block
-    const float kNegInf = -std::numeric_limits<float>::infinity();
-    std::vector<float> acc(d);
-    float s[kBlock], p[kBlock];
-    for (int h = 0; h < n_heads; ++h) {
-        const float *qh = q + std::size_t(h) * d;
-        std::fill(acc.begin(), acc.end(), 0.0f);
-        float m = kNegInf, sum_exp = 0.0f;
-        for (int t0 = 0; t0 < n_keys; t0 += kBlock) {
-            const int nb = std::min(kBlock, n_keys - t0);
-            float block_max = kNegInf;
-            for (int j = 0; j < nb; ++j) {
-                const float *k = keys[t0 + j];
-                if (!k) {
-                    s[j] = kNegInf;
-                    continue;
-                }
-                double dot = 0;
-                for (int c = 0; c < d; ++c)
-                    dot += double(qh[c]) * double(k[c]);
-                s[j] = float(dot) * softmax_scale;
-                block_max = std::max(block_max, s[j]);
-            }
-            const float m_new = std::max(m, block_max);
-            if (m_new == kNegInf)
-                continue; // nothing visible yet: the block contributes nothing
-            const float rescale = exp_f32(m - m_new); // exp(-inf) = 0 on the first block
-            double block_sum = 0;
-            for (int j = 0; j < nb; ++j) {
-                p[j] = s[j] == kNegInf ? 0.0f : exp_f32(s[j] - m_new);
-                block_sum += p[j];
-            }
-            sum_exp = sum_exp * rescale + float(block_sum);
-            // P.V with the probabilities rounded to BF16 (the kernel's acc_s_cast).
-            for (int j = 0; j < nb; ++j)
-                p[j] = round_bf16(p[j]);
-            for (int c = 0; c < d; ++c) {
-                double pv = 0;
-                for (int j = 0; j < nb; ++j)
-                    if (p[j] != 0.0f)
-                        pv += double(p[j]) * double(keys[t0 + j][c]);
-                acc[c] = acc[c] * rescale + float(pv);
-            }
-            m = m_new;
-        }
-        sum_exp += exp_f32(attn_sink[h] - m);
-        float *oh = o + std::size_t(h) * d;
-        for (int c = 0; c < d; ++c)
-            oh[c] = round_bf16(acc[c] / sum_exp);
-    }
+    simd::sparse_attn_token(q, n_heads, d, keys, n_keys, attn_sink, softmax_scale, o,
+                            simd::active_isa());
 }
 
 void topk_desc(const float *scores, int n, int k, std::vector<int> &out)
 {
-    k = std::min(k, n);
-    std::vector<int> idx(n);
+    k = std::max(0, std::min(k, n));
+    thread_local std::vector<int> idx; // reused: no allocation per call once grown
+    idx.resize(std::size_t(n));
     std::iota(idx.begin(), idx.end(), 0);
+    // A strict total order (ties to the lower index), so the k chosen and their order are exactly
+    // those of a stable descending sort.
     auto before = [&](int a, int b) {
         if (scores[a] != scores[b])
             return scores[a] > scores[b];
         return a < b;
     };
-    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), before);
+    if (k < n)
+        std::nth_element(idx.begin(), idx.begin() + k, idx.end(), before);
+    std::sort(idx.begin(), idx.begin() + k, before);
     out.assign(idx.begin(), idx.begin() + k);
 }
 

@@ -1,7 +1,9 @@
-// CPU reference ops of the forward pass other than the linears: RMSNorm, interleaved RoPE with
-// per-layer theta and YaRN, the Walsh-Hadamard rotation, the sparse attention kernel with its sink
-// and 64-key blocks, and the top-k selection with the reference's tie rule. Each op mirrors the
-// rounding points of inference/model.py and kernel.py (see golden/README "Numerics").
+// CPU ops of the forward pass other than the linears: RMSNorm, interleaved RoPE with per-layer
+// theta and YaRN, the Walsh-Hadamard rotation, the sparse attention kernel with its sink and
+// 64-key blocks, and the top-k selection with the reference's tie rule. Each op mirrors the
+// rounding points of inference/model.py and kernel.py (see golden/README "Numerics"). RMSNorm and
+// sparse attention dispatch to the fast kernels of cpu/simd/ops_kernels.h (bit-identical to their
+// scalar references there).
 #pragma once
 
 #include <cstdint>
@@ -31,6 +33,12 @@ RopeFreqs make_rope_freqs(int rope_dim, double base, std::int64_t original_seq_l
 // FP32 product back into a BF16 tensor).
 void apply_rope(float *x, const RopeFreqs &f, std::int64_t pos, bool inverse);
 
+// The same rotation in two steps, so that one position's cos/sin serve every head: cs receives
+// [rope_dim/2][2] (cos, sin) FP32 values of position pos; apply_rope_cs rotates x by them (or by
+// their conjugates). apply_rope(x, f, pos, inv) == rope_cos_sin + apply_rope_cs, bit for bit.
+void rope_cos_sin(const RopeFreqs &f, std::int64_t pos, float *cs);
+void apply_rope_cs(float *x, const float *cs, int half, bool inverse);
+
 // In-place Walsh-Hadamard transform of n (power of two) BF16 values in Sylvester order, scaled by
 // n^-1/2 (fast_hadamard_transform.hadamard_transform(x, scale=n**-0.5)); output BF16.
 void hadamard_bf16(float *x, int n);
@@ -43,7 +51,8 @@ void sparse_attn_token(const float *q, int n_heads, int d, const float *const *k
                        const float *attn_sink, float softmax_scale, float *o);
 
 // Indices of the k largest of scores[0..n), by descending score, ties to the lower index (a stable
-// descending sort, as the reference generator pins torch.topk). Partial selection, not a full sort.
+// descending sort, as the reference generator pins torch.topk). Partial selection (nth_element on
+// the total order "higher score, then lower index", then a sort of the k chosen), not a full sort.
 void topk_desc(const float *scores, int n, int k, std::vector<int> &out);
 
 } // namespace folio

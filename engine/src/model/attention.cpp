@@ -4,7 +4,9 @@
 #include "cpu/linear.h"
 #include "cpu/math.h"
 #include "cpu/ops.h"
+#include "cpu/simd/ops_kernels.h"
 #include "cpu/thread_pool.h"
+#include "model/bench_support.h"
 #include "model/compressor.h"
 #include "model/indexer.h"
 #include "quant.h"
@@ -31,31 +33,96 @@ void head_norm_bf16(float *q, int d, float eps)
         q[c] = round_bf16(q[c] * r);
 }
 
+// Runs fn(i0, i1) over [0, n) on the pool (per-token work of a prefill), inline without one.
+void for_tokens(ThreadPool *pool, int n, const std::function<void(std::int64_t, std::int64_t)> &fn,
+                std::int64_t grain = 1)
+{
+    if (pool)
+        pool->parallel_for(n, fn, grain);
+    else
+        fn(0, n);
+}
+
+// KvEntryCodec::decode with table lookups instead of per-element calls (same FP32 products:
+// e4m3 value x power-of-two scale, BF16 rope values).
+struct FastKvDecoder
+{
+    float e4m3[256], e8m0[256];
+    FastKvDecoder()
+    {
+        for (int i = 0; i < 256; ++i) {
+            e4m3[i] = e4m3_decode(std::uint8_t(i));
+            e8m0[i] = e8m0_decode(std::uint8_t(i));
+        }
+    }
+    void decode(const KvEntryCodec &codec, const std::uint8_t *src, float *kv) const
+    {
+        const int n = codec.nope();
+        const std::uint8_t *sc = src + n;
+        for (int b = 0; b < codec.n_scales(); ++b) {
+            const float s = e8m0[sc[b]];
+            for (int i = 64 * b; i < 64 * (b + 1); ++i)
+                kv[i] = e4m3[src[i]] * s;
+        }
+        const std::uint8_t *rope = src + n + codec.n_scales();
+        for (int i = 0; i < codec.rope_dim; ++i) {
+            std::uint16_t b;
+            std::memcpy(&b, rope + 2 * i, 2);
+            kv[n + i] = bf16_to_f32(b);
+        }
+    }
+};
+
+const FastKvDecoder &kv_decoder()
+{
+    static const FastKvDecoder d;
+    return d;
+}
+
 // Grouped output projection: z[g] = wo_a[g] . o_g per group, a BF16 einsum (FP32 accumulation,
-// one rounding). o: [n, n_heads*head_dim], z: [n, o_groups*o_lora_rank].
+// one rounding). o: [n, n_heads*head_dim], z: [n, o_groups*o_lora_rank]. When a group's rows are
+// a valid weight view on their own (FP8: whole 128-row scale tiles; BF16/F32: always) each group
+// is one call of the linear API (the fast GEMM/GEMV kernels) on its gathered input slice;
+// otherwise the grouped kernel of cpu/simd/ops_kernels.h, split by weight rows.
 void grouped_wo_a(const LinearWeight &wo_a, const ModelConfig &cfg, const float *o, int n, float *z,
                   ThreadPool *pool)
 {
     const int groups = cfg.o_groups, rank = cfg.o_lora_rank;
-    const int gin = cfg.n_heads * cfg.head_dim / groups;
-    auto rows = [&](std::int64_t r0, std::int64_t r1) {
-        std::vector<float> row(gin);
-        for (std::int64_t r = r0; r < r1; ++r) { // r: output row of wo_a, group r / rank
-            decode_weight_row(wo_a, int(r), row.data());
-            const int g = int(r / rank);
-            for (int i = 0; i < n; ++i) {
-                const float *og = o + std::size_t(i) * groups * gin + std::size_t(g) * gin;
-                double acc = 0;
-                for (int k = 0; k < gin; ++k)
-                    acc += double(og[k]) * double(row[k]);
-                z[std::size_t(i) * groups * rank + r] = round_bf16(float(acc));
+    const int rows = groups * rank, gin = wo_a.in;
+    const int o_stride = cfg.n_heads * cfg.head_dim;
+    const bool views = wo_a.kind == WeightKind::BF16 || wo_a.kind == WeightKind::F32
+                       || (wo_a.kind == WeightKind::FP8 && rank % 128 == 0 && gin % 128 == 0);
+    if (views) {
+        std::vector<float> xg(std::size_t(n) * gin), zg(std::size_t(n) * rank);
+        for (int g = 0; g < groups; ++g) {
+            LinearWeight v = wo_a;
+            v.out = rank;
+            if (wo_a.kind == WeightKind::FP8) {
+                v.data = wo_a.data + std::size_t(g) * rank * gin;
+                v.scale = wo_a.scale + std::size_t(g) * (rank / 128) * (gin / 128);
+            } else {
+                const std::size_t elem = wo_a.kind == WeightKind::BF16 ? 2 : 4;
+                v.data = wo_a.data + std::size_t(g) * rank * gin * elem;
             }
+            for (int i = 0; i < n; ++i)
+                std::memcpy(xg.data() + std::size_t(i) * gin,
+                            o + std::size_t(i) * o_stride + std::size_t(g) * gin,
+                            sizeof(float) * std::size_t(gin));
+            linear_bf16_out(xg.data(), n, v, zg.data(), pool);
+            for (int i = 0; i < n; ++i)
+                std::memcpy(z + std::size_t(i) * rows + std::size_t(g) * rank,
+                            zg.data() + std::size_t(i) * rank, sizeof(float) * std::size_t(rank));
         }
+        return;
+    }
+    auto run = [&](std::int64_t r0, std::int64_t r1) {
+        simd::grouped_rows_bf16(wo_a, rank, o, n, o_stride, int(r0), int(r1), z, rows,
+                                simd::active_isa());
     };
     if (pool)
-        pool->parallel_for(std::int64_t(groups) * rank, rows, 4);
+        pool->parallel_for(rows, run, 16);
     else
-        rows(0, std::int64_t(groups) * rank);
+        run(0, rows);
 }
 
 } // namespace
@@ -68,8 +135,19 @@ void attention_forward(const BlockWeights &bw, const ModelConfig &cfg, const flo
     const int H = cfg.n_heads, hd = cfg.head_dim, rd = cfg.rope_head_dim, win = cfg.window_size;
     const int ratio = bw.compress_ratio;
     const RopeFreqs &rope = *bw.rope;
+    const int half = rd / 2;
     const float eps = float(cfg.norm_eps);
     const bool prefill_mode = start == 0;
+
+    // cos/sin of every position of the call, shared by q, kv and the de-rotation: [n][rd/2][2].
+    std::vector<float> cs(std::size_t(n) * rd);
+    for_tokens(
+        pool, n,
+        [&](std::int64_t i0, std::int64_t i1) {
+            for (std::int64_t i = i0; i < i1; ++i)
+                rope_cos_sin(rope, start + i, cs.data() + std::size_t(i) * rd);
+        },
+        16);
 
     // Query path. qr: [n, q_lora_rank] BF16 (also the indexer's input); q: [n, H, hd] BF16.
     std::vector<float> qr(std::size_t(n) * cfg.q_lora_rank);
@@ -77,12 +155,16 @@ void attention_forward(const BlockWeights &bw, const ModelConfig &cfg, const flo
     rms_norm_bf16(qr.data(), n, cfg.q_lora_rank, a.q_norm.data(), eps, qr.data());
     std::vector<float> q(std::size_t(n) * H * hd);
     linear_bf16_out(qr.data(), n, a.wq_b, q.data(), pool);
-    for (int i = 0; i < n; ++i)
-        for (int h = 0; h < H; ++h) {
-            float *qh = q.data() + (std::size_t(i) * H + h) * hd;
-            head_norm_bf16(qh, hd, eps);
-            apply_rope(qh + hd - rd, rope, start + i, false);
-        }
+    for_tokens(
+        pool, n * H,
+        [&](std::int64_t r0, std::int64_t r1) {
+            for (std::int64_t r = r0; r < r1; ++r) { // r = token * H + head
+                float *qh = q.data() + std::size_t(r) * hd;
+                head_norm_bf16(qh, hd, eps);
+                apply_rope_cs(qh + hd - rd, cs.data() + std::size_t(r / H) * rd, half, false);
+            }
+        },
+        16);
 
     // KV path. kv: [n, hd] BF16; the nope dims FP8-simulated (block 64), kv_scales:
     // [n, nope/64]; the rope dims stay BF16 for positional precision.
@@ -91,12 +173,17 @@ void attention_forward(const BlockWeights &bw, const ModelConfig &cfg, const flo
     std::vector<float> kv(std::size_t(n) * hd), kv_scales(std::size_t(n) * nblk);
     linear_bf16_out(x, n, a.wkv, kv.data(), pool);
     rms_norm_bf16(kv.data(), n, hd, a.kv_norm.data(), eps, kv.data());
-    for (int i = 0; i < n; ++i) {
-        float *ki = kv.data() + std::size_t(i) * hd;
-        apply_rope(ki + hd - rd, rope, start + i, false);
-        for (int b = 0; b < nblk; ++b)
-            kv_scales[std::size_t(i) * nblk + b] = fp8_simulate_block(ki + 64 * b, 64);
-    }
+    for_tokens(
+        pool, n,
+        [&](std::int64_t i0, std::int64_t i1) {
+            for (std::int64_t i = i0; i < i1; ++i) {
+                float *ki = kv.data() + std::size_t(i) * hd;
+                apply_rope_cs(ki + hd - rd, cs.data() + std::size_t(i) * rd, half, false);
+                for (int b = 0; b < nblk; ++b)
+                    kv_scales[std::size_t(i) * nblk + b] = fp8_simulate_block(ki + 64 * b, 64);
+            }
+        },
+        8);
 
     // Compressed branch: the indexer first (its compressor, then scores), then the main
     // compressor; entries completed in this call are visible to later tokens of the call.
@@ -116,56 +203,107 @@ void attention_forward(const BlockWeights &bw, const ModelConfig &cfg, const flo
         state.n_entries = std::int64_t(state.compressed.size() / codec.bytes());
     }
 
-    // Keys as float vectors: the window ring (positions before this call) and every compressed
-    // entry, decoded from the compact layout (lossless).
+    // Keys as float vectors, decoded from the compact layout (lossless): the window ring slots of
+    // positions before this call, and only the compressed entries some query reads (the CSA
+    // picks, or every entry of an HCA layer) — a decode step never touches the whole context.
+    const FastKvDecoder &dec = kv_decoder();
+    const std::int64_t ring_first = std::max<std::int64_t>(0, start - win);
     std::vector<float> ring(std::size_t(win) * hd);
-    for (int s = 0; s < win; ++s)
-        codec.decode(state.window.data() + std::size_t(s) * codec.bytes(),
-                     ring.data() + std::size_t(s) * hd);
-    std::vector<float> entries(std::size_t(state.n_entries) * hd);
-    for (std::int64_t e = 0; e < state.n_entries; ++e)
-        codec.decode(state.compressed.data() + std::size_t(e) * codec.bytes(),
-                     entries.data() + std::size_t(e) * hd);
+    for (std::int64_t pos = ring_first; pos < start; ++pos)
+        dec.decode(codec, state.window.data() + std::size_t(pos % win) * codec.bytes(),
+                   ring.data() + std::size_t(pos % win) * hd);
+    std::vector<int> used; // sorted entry ids with a decoded copy in `entries`
+    if (ratio && a.indexer) {
+        for (const std::vector<int> &row : picks)
+            for (int e : row)
+                if (e >= 0)
+                    used.push_back(e);
+        std::sort(used.begin(), used.end());
+        used.erase(std::unique(used.begin(), used.end()), used.end());
+    } else if (ratio) {
+        used.resize(std::size_t(state.n_entries));
+        for (std::size_t e = 0; e < used.size(); ++e)
+            used[e] = int(e);
+    }
+    std::vector<float> entries(used.size() * std::size_t(hd));
+    for_tokens(
+        pool, int(used.size()),
+        [&](std::int64_t u0, std::int64_t u1) {
+            for (std::int64_t u = u0; u < u1; ++u)
+                dec.decode(codec,
+                           state.compressed.data()
+                               + std::size_t(used[std::size_t(u)]) * codec.bytes(),
+                           entries.data() + std::size_t(u) * hd);
+        },
+        64);
+    auto entry = [&](int e) { // decoded entry e (e is in `used`)
+        const auto it = std::lower_bound(used.begin(), used.end(), e);
+        return entries.data() + std::size_t(it - used.begin()) * hd;
+    };
 
     // Sparse attention per token over [window part][compressed part]. o: [n, H, hd] BF16.
     std::vector<float> o(std::size_t(n) * H * hd);
     const float softmax_scale = float(std::pow(double(hd), -0.5));
-    auto attend = [&](std::int64_t i0, std::int64_t i1) {
-        std::vector<const float *> keys;
-        for (std::int64_t i = i0; i < i1; ++i) {
-            const std::int64_t p = start + i;
-            keys.clear();
-            const int wq = prefill_mode ? std::min(n, win) : win;
-            const std::int64_t first = std::max<std::int64_t>(0, p - win + 1);
-            for (int j = 0; j < wq; ++j) {
-                const std::int64_t pos = first + j;
-                if (pos > p)
-                    keys.push_back(nullptr);
-                else if (pos >= start)
-                    keys.push_back(kv.data() + std::size_t(pos - start) * hd);
-                else
-                    keys.push_back(ring.data() + std::size_t(pos % win) * hd);
-            }
-            if (ratio && a.indexer) {
-                for (int e : picks[std::size_t(i)])
-                    keys.push_back(e < 0 ? nullptr : entries.data() + std::size_t(e) * hd);
-            } else if (ratio) {
-                const std::int64_t visible = (p + 1) / ratio;
-                const std::int64_t width = prefill_mode ? (start + n) / ratio : visible;
-                for (std::int64_t e = 0; e < width; ++e)
-                    keys.push_back(e < visible ? entries.data() + std::size_t(e) * hd : nullptr);
-            }
-            float *oi = o.data() + std::size_t(i) * H * hd;
-            sparse_attn_token(q.data() + std::size_t(i) * H * hd, H, hd, keys.data(),
-                              int(keys.size()), a.attn_sink.data(), softmax_scale, oi);
-            for (int h = 0; h < H; ++h) // de-rotate the value's rope part at the query position
-                apply_rope(oi + std::size_t(h) * hd + hd - rd, rope, p, true);
+    const bench_support::DenseBaseline *dense = bench_support::dense_baseline();
+    // The key list of token i: [window part][compressed part] (null = no key).
+    auto build_keys = [&](std::int64_t i, std::vector<const float *> &keys) {
+        const std::int64_t p = start + i;
+        keys.clear();
+        if (dense) { // benchmark-only baseline: every previous token instead
+            for (std::int64_t t = 0; t < dense->n_keys; ++t)
+                keys.push_back(dense->keys + std::size_t(t) * hd);
+            return;
+        }
+        const int wq = prefill_mode ? std::min(n, win) : win;
+        const std::int64_t first = std::max<std::int64_t>(0, p - win + 1);
+        for (int j = 0; j < wq; ++j) {
+            const std::int64_t pos = first + j;
+            if (pos > p)
+                keys.push_back(nullptr);
+            else if (pos >= start)
+                keys.push_back(kv.data() + std::size_t(pos - start) * hd);
+            else
+                keys.push_back(ring.data() + std::size_t(pos % win) * hd);
+        }
+        if (ratio && a.indexer) {
+            for (int e : picks[std::size_t(i)])
+                keys.push_back(e < 0 ? nullptr : entry(e));
+        } else if (ratio) {
+            const std::int64_t visible = (p + 1) / ratio;
+            const std::int64_t width = prefill_mode ? (start + n) / ratio : visible;
+            for (std::int64_t e = 0; e < width; ++e)
+                keys.push_back(e < visible ? entries.data() + std::size_t(e) * hd : nullptr);
         }
     };
-    if (pool)
-        pool->parallel_for(n, attend);
-    else
-        attend(0, n);
+    // Heads [h0, h1) of token i over its key list; then the value's rope part de-rotated at the
+    // query position.
+    auto attend_heads = [&](std::int64_t i, const std::vector<const float *> &keys, int h0, int h1) {
+        const std::size_t off = (std::size_t(i) * H + h0) * hd;
+        sparse_attn_token(q.data() + off, h1 - h0, hd, keys.data(), int(keys.size()),
+                          a.attn_sink.data() + h0, softmax_scale, o.data() + off);
+        for (int h = h0; h < h1; ++h)
+            apply_rope_cs(o.data() + (std::size_t(i) * H + h) * hd + hd - rd,
+                          cs.data() + std::size_t(i) * rd, half, true);
+    };
+    if (pool && n < pool->size() && H > 1) {
+        // Fewer tokens than threads (decode): split the heads of each token instead. Heads are
+        // independent, so this equals the per-token computation bit for bit.
+        std::vector<const float *> keys;
+        for (int i = 0; i < n; ++i) {
+            build_keys(i, keys);
+            pool->parallel_for(H, [&](std::int64_t h0, std::int64_t h1) {
+                attend_heads(i, keys, int(h0), int(h1));
+            });
+        }
+    } else {
+        for_tokens(pool, n, [&](std::int64_t i0, std::int64_t i1) {
+            std::vector<const float *> keys;
+            for (std::int64_t i = i0; i < i1; ++i) {
+                build_keys(i, keys);
+                attend_heads(i, keys, 0, H);
+            }
+        });
+    }
 
     // The window ring keeps the last `win` tokens (slot p % win).
     for (int i = std::max(0, n - win); i < n; ++i)

@@ -25,13 +25,13 @@ void block_forward(const BlockWeights &bw, const ModelConfig &cfg, LayerState &s
     hc_pre(bw.hc_attn, cfg, residual.data(), n, y.data(), post.data(), comb.data(), pool);
     rms_norm_bf16(y.data(), n, dim, bw.attn_norm.data(), eps, y.data());
     attention_forward(bw, cfg, y.data(), n, start, state, sub.data(), pool, indexer_picks);
-    hc_post(sub.data(), residual.data(), post.data(), comb.data(), n, hc, dim, x);
+    hc_post(sub.data(), residual.data(), post.data(), comb.data(), n, hc, dim, x, pool);
 
     std::memcpy(residual.data(), x, sizeof(float) * residual.size());
     hc_pre(bw.hc_ffn, cfg, residual.data(), n, y.data(), post.data(), comb.data(), pool);
     rms_norm_bf16(y.data(), n, dim, bw.ffn_norm.data(), eps, y.data());
     moe_forward(bw, cfg, y.data(), tokens, n, sub.data(), pool);
-    hc_post(sub.data(), residual.data(), post.data(), comb.data(), n, hc, dim, x);
+    hc_post(sub.data(), residual.data(), post.data(), comb.data(), n, hc, dim, x, pool);
 }
 
 void forward_blocks(const ModelWeights &w, KvState &state, const std::int32_t *tokens, int n,

@@ -5,6 +5,8 @@
 #include "cpu/linear.h"
 #include "cpu/math.h"
 #include "cpu/ops.h"
+#include "cpu/simd/ops_kernels.h"
+#include "cpu/thread_pool.h"
 #include "quant.h"
 
 #include <algorithm>
@@ -38,15 +40,13 @@ void hc_mixes(const HcWeights &w, const ModelConfig &cfg, const float *x, int n,
     }
 }
 
-// y[d] = sum_j pre[j] * x[j][d] (FP32 products, summed in stream order), rounded to BF16.
-void collapse(const float *x, const float *pre, int hc, int dim, float *y)
+// fn(i0, i1) over the n tokens on the pool (or inline).
+void for_tokens(ThreadPool *pool, int n, const std::function<void(std::int64_t, std::int64_t)> &fn)
 {
-    for (int d = 0; d < dim; ++d) {
-        float acc = pre[0] * x[d];
-        for (int j = 1; j < hc; ++j)
-            acc += pre[j] * x[std::size_t(j) * dim + d];
-        y[d] = round_bf16(acc);
-    }
+    if (pool)
+        pool->parallel_for(n, fn, 8);
+    else
+        fn(0, n);
 }
 
 } // namespace
@@ -102,32 +102,29 @@ void hc_pre(const HcWeights &w, const ModelConfig &cfg, const float *x, int n, f
     const int hc = cfg.hc_mult, dim = cfg.dim, mix = (2 + hc) * hc;
     std::vector<float> mixes(std::size_t(n) * mix); // [n, (2+hc)*hc]
     hc_mixes(w, cfg, x, n, mix, mixes.data(), pool);
-    std::vector<float> pre(hc);
-    for (int i = 0; i < n; ++i) {
-        hc_split_sinkhorn(mixes.data() + std::size_t(i) * mix, w.scale.data(), w.base.data(), hc,
-                          cfg.hc_sinkhorn_iters, float(cfg.hc_eps), pre.data(),
-                          post + std::size_t(i) * hc, comb + std::size_t(i) * hc * hc);
-        collapse(x + std::size_t(i) * hc * dim, pre.data(), hc, dim, y + std::size_t(i) * dim);
-    }
+    const simd::Isa isa = simd::active_isa();
+    for_tokens(pool, n, [&](std::int64_t i0, std::int64_t i1) {
+        std::vector<float> pre(static_cast<std::size_t>(hc));
+        for (std::int64_t i = i0; i < i1; ++i) {
+            hc_split_sinkhorn(mixes.data() + std::size_t(i) * mix, w.scale.data(), w.base.data(),
+                              hc, cfg.hc_sinkhorn_iters, float(cfg.hc_eps), pre.data(),
+                              post + std::size_t(i) * hc, comb + std::size_t(i) * hc * hc);
+            simd::hc_collapse_token(x + std::size_t(i) * hc * dim, pre.data(), hc, dim,
+                                    y + std::size_t(i) * dim, isa);
+        }
+    });
 }
 
 void hc_post(const float *x, const float *residual, const float *post, const float *comb, int n,
-             int hc, int dim, float *out)
+             int hc, int dim, float *out, ThreadPool *pool)
 {
-    for (int i = 0; i < n; ++i) {
-        const float *xi = x + std::size_t(i) * dim;
-        const float *ri = residual + std::size_t(i) * hc * dim;
-        const float *pi = post + std::size_t(i) * hc;
-        const float *ci = comb + std::size_t(i) * hc * hc;
-        float *oi = out + std::size_t(i) * hc * dim;
-        for (int k = 0; k < hc; ++k)
-            for (int d = 0; d < dim; ++d) {
-                float acc = ci[0 * hc + k] * ri[d];
-                for (int j = 1; j < hc; ++j)
-                    acc += ci[j * hc + k] * ri[std::size_t(j) * dim + d];
-                oi[std::size_t(k) * dim + d] = round_bf16(pi[k] * xi[d] + acc);
-            }
-    }
+    const simd::Isa isa = simd::active_isa();
+    for_tokens(pool, n, [&](std::int64_t i0, std::int64_t i1) {
+        for (std::int64_t i = i0; i < i1; ++i)
+            simd::hc_post_token(x + std::size_t(i) * dim, residual + std::size_t(i) * hc * dim,
+                                post + std::size_t(i) * hc, comb + std::size_t(i) * hc * hc, hc,
+                                dim, out + std::size_t(i) * hc * dim, isa);
+    });
 }
 
 void hc_head(const HcWeights &w, const ModelConfig &cfg, const float *x, int n, float *y,
@@ -141,7 +138,8 @@ void hc_head(const HcWeights &w, const ModelConfig &cfg, const float *x, int n, 
         for (int j = 0; j < hc; ++j)
             pre[j] = sigmoid_f32(mixes[std::size_t(i) * hc + j] * w.scale[0] + w.base[j])
                      + float(cfg.hc_eps);
-        collapse(x + std::size_t(i) * hc * dim, pre.data(), hc, dim, y + std::size_t(i) * dim);
+        simd::hc_collapse_token(x + std::size_t(i) * hc * dim, pre.data(), hc, dim,
+                                y + std::size_t(i) * dim, simd::active_isa());
     }
 }
 

@@ -21,9 +21,9 @@ void hc_split_sinkhorn(const float *mixes, const float *hc_scale, const float *h
                        int sinkhorn_iters, float eps, float *pre, float *post, float *comb);
 
 // hc_post: out[k] = post[k] * x + sum_j comb[j][k] * residual[j], rounded to BF16.
-// x: [n, dim], residual/out: [n, hc, dim] (out may not alias residual).
+// x: [n, dim], residual/out: [n, hc, dim] (out may not alias residual). Tokens split on the pool.
 void hc_post(const float *x, const float *residual, const float *post, const float *comb, int n,
-             int hc, int dim, float *out);
+             int hc, int dim, float *out, ThreadPool *pool = nullptr);
 
 // hc_head: x [n, hc, dim] -> y [n, dim] BF16 with sigmoid weights only (no Sinkhorn, no post).
 void hc_head(const HcWeights &w, const ModelConfig &cfg, const float *x, int n, float *y,

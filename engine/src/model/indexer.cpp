@@ -5,6 +5,7 @@
 
 #include "cpu/linear.h"
 #include "cpu/ops.h"
+#include "cpu/simd/ops_kernels.h"
 #include "cpu/thread_pool.h"
 #include "model/compressor.h"
 #include "quant.h"
@@ -23,19 +24,31 @@ std::vector<std::vector<int>> indexer_forward(const IndexerWeights &w, const Rop
 {
     const int ih = cfg.index_n_heads, id = cfg.index_head_dim, rd = cfg.rope_head_dim;
     const int ratio = 4;
-    // q: [n, ih, id] BF16 -> RoPE on the last rd dims -> Hadamard -> FP4 simulation (block 32).
-    std::vector<float> q(std::size_t(n) * ih * id);
+    // q: [n, ih, id] BF16 -> RoPE on the last rd dims -> Hadamard -> FP4 simulation (block 32);
+    // qs: [n, ih, id/32] the simulation's power-of-two block scales (the score kernel's input).
+    std::vector<float> q(std::size_t(n) * ih * id), qs(std::size_t(n) * ih * (id / 32));
     linear_bf16_out(qr, n, w.wq_b, q.data(), pool);
-    for (int i = 0; i < n; ++i)
-        for (int h = 0; h < ih; ++h) {
-            float *qh = q.data() + (std::size_t(i) * ih + h) * id;
-            apply_rope(qh + id - rd, rope, start + i, false);
-            hadamard_bf16(qh, id);
-            for (int b = 0; b < id / 32; ++b)
-                fp4_simulate_block(qh + 32 * b, 32);
+    auto prep = [&](std::int64_t i0, std::int64_t i1) {
+        std::vector<float> cs(static_cast<std::size_t>(rd));
+        for (std::int64_t i = i0; i < i1; ++i) {
+            rope_cos_sin(rope, start + i, cs.data());
+            for (int h = 0; h < ih; ++h) {
+                const std::size_t r = std::size_t(i) * ih + h;
+                float *qh = q.data() + r * id;
+                apply_rope_cs(qh + id - rd, cs.data(), rd / 2, false);
+                hadamard_bf16(qh, id);
+                for (int b = 0; b < id / 32; ++b)
+                    qs[r * (id / 32) + b] = fp4_simulate_block(qh + 32 * b, 32);
+            }
         }
+    };
+    if (pool)
+        pool->parallel_for(n, prep, 4);
+    else
+        prep(0, n);
 
-    // New keys from the indexer's compressor, appended in the compact FP4 layout.
+    // New keys from the indexer's compressor, appended in the compact FP4 layout; scores read
+    // that layout directly (no decoded copy of the keys).
     const IndexKeyCodec codec{id};
     CompressedEntries keys = compressor_forward(w.compressor, rope, rd, float(cfg.norm_eps), x, n,
                                                 start, state.index_compressor, pool);
@@ -45,11 +58,6 @@ std::vector<std::vector<int>> indexer_forward(const IndexerWeights &w, const Rop
         codec.encode(keys.values.data() + e * id, keys.scales.data() + e * (id / 32),
                      state.index_keys.data() + off);
     }
-    const std::int64_t n_keys = std::int64_t(state.index_keys.size() / codec.bytes());
-    std::vector<float> kcache(std::size_t(n_keys) * id); // [n_keys, id] decoded keys
-    for (std::int64_t t = 0; t < n_keys; ++t)
-        codec.decode(state.index_keys.data() + std::size_t(t) * codec.bytes(),
-                     kcache.data() + std::size_t(t) * id);
 
     // weights: weights_proj(x) (BF16) * (id^-0.5 * ih^-0.5) in FP32, rounded to BF16.
     std::vector<float> hw(std::size_t(n) * ih);
@@ -59,39 +67,58 @@ std::vector<std::vector<int>> indexer_forward(const IndexerWeights &w, const Rop
         v = round_bf16(v * wscale);
 
     const std::int64_t end_pos = start + n;
-    std::vector<std::vector<int>> picks(n);
-    auto score_rows = [&](std::int64_t i0, std::int64_t i1) {
-        std::vector<float> score;
-        std::vector<int> top;
-        for (std::int64_t i = i0; i < i1; ++i) {
-            const std::int64_t p = start + i;
-            const int visible = int((p + 1) / ratio);
-            const int width = prefill_mode
-                                  ? int(std::min<std::int64_t>(cfg.index_topk, end_pos / ratio))
-                                  : std::min(cfg.index_topk, visible);
-            score.assign(visible, 0.0f);
-            for (int t = 0; t < visible; ++t) {
-                const float *k = kcache.data() + std::size_t(t) * id;
-                float acc = 0.0f; // sum over heads: FP32 accumulation of BF16 terms
-                for (int h = 0; h < ih; ++h) {
-                    const float *qh = q.data() + (std::size_t(i) * ih + h) * id;
-                    double dot = 0;
-                    for (int c = 0; c < id; ++c)
-                        dot += double(qh[c]) * double(k[c]);
-                    const float s = std::max(round_bf16(float(dot)), 0.0f); // BF16, ReLU
-                    acc += round_bf16(s * hw[std::size_t(i) * ih + h]);
-                }
-                score[t] = round_bf16(acc);
-            }
-            topk_desc(score.data(), visible, width, top);
-            top.resize(std::size_t(width), -1); // entries not visible yet: no key
-            picks[std::size_t(i)] = top;
-        }
+    std::vector<std::vector<int>> picks(static_cast<std::size_t>(n));
+    auto width_of = [&](std::int64_t i) {
+        const int visible = int((start + i + 1) / ratio);
+        return prefill_mode ? int(std::min<std::int64_t>(cfg.index_topk, end_pos / ratio))
+                            : std::min(cfg.index_topk, visible);
     };
-    if (pool)
-        pool->parallel_for(n, score_rows);
-    else
-        score_rows(0, n);
+    auto select = [&](std::int64_t i, const std::vector<float> &score) {
+        const int visible = int((start + i + 1) / ratio);
+        const int width = width_of(i);
+        std::vector<int> &top = picks[std::size_t(i)];
+        topk_desc(score.data(), visible, width, top);
+        top.resize(std::size_t(width), -1); // entries not visible yet: no key
+    };
+    const simd::Isa isa = simd::active_isa();
+    if (pool && n < pool->size()) {
+        // Fewer tokens than threads (decode): split each token's keys across the pool instead.
+        std::vector<float> score;
+        for (int i = 0; i < n; ++i) {
+            const int visible = int((start + i + 1) / ratio);
+            score.assign(std::size_t(visible), 0.0f);
+            const std::size_t r = std::size_t(i) * ih;
+            pool->parallel_for(
+                visible,
+                [&](std::int64_t t0, std::int64_t t1) {
+                    simd::index_scores(q.data() + r * id, qs.data() + r * (id / 32), hw.data() + r,
+                                       ih, id,
+                                       state.index_keys.data() + std::size_t(t0) * codec.bytes(),
+                                       int(t1 - t0), score.data() + t0, isa);
+                },
+                256);
+            select(i, score);
+        }
+    } else {
+        // Token k of the split is n-1-k/2 for odd k, k/2 for even k: a token's cost grows with
+        // its position, and this gives every thread's contiguous chunk the same mix.
+        auto score_rows = [&](std::int64_t k0, std::int64_t k1) {
+            std::vector<float> score;
+            for (std::int64_t k = k0; k < k1; ++k) {
+                const std::int64_t i = k % 2 == 0 ? k / 2 : n - 1 - k / 2;
+                const int visible = int((start + i + 1) / ratio);
+                score.assign(std::size_t(visible), 0.0f);
+                const std::size_t r = std::size_t(i) * ih;
+                simd::index_scores(q.data() + r * id, qs.data() + r * (id / 32), hw.data() + r, ih,
+                                   id, state.index_keys.data(), visible, score.data(), isa);
+                select(i, score);
+            }
+        };
+        if (pool)
+            pool->parallel_for(n, score_rows);
+        else
+            score_rows(0, n);
+    }
     return picks;
 }
 

@@ -4,6 +4,7 @@
 #include "cpu/linear.h"
 #include "cpu/math.h"
 #include "cpu/ops.h"
+#include "cpu/thread_pool.h"
 #include "quant.h"
 
 #include <algorithm>
@@ -25,19 +26,23 @@ void expert_forward(const ExpertWeights &e, const ModelConfig &cfg, const float 
     linear_bf16_out(x, m, e.w1, gate.data(), pool);
     linear_bf16_out(x, m, e.w3, up.data(), pool);
     const float limit = float(cfg.swiglu_limit);
-    for (int i = 0; i < m; ++i)
-        for (int j = 0; j < inter; ++j) {
-            const std::size_t k = std::size_t(i) * inter + j;
-            float g = gate[k], u = up[k];
+    auto swiglu = [&](std::int64_t k0, std::int64_t k1) { // k = token * inter + channel
+        for (std::int64_t k = k0; k < k1; ++k) {
+            float g = gate[std::size_t(k)], u = up[std::size_t(k)];
             if (limit > 0) {
                 u = std::clamp(u, -limit, limit);
                 g = std::min(g, limit);
             }
             float t = silu_f32(g) * u;
             if (weights)
-                t = weights[i] * t;
-            gate[k] = round_bf16(t); // x.to(dtype) before w2
+                t = weights[k / inter] * t;
+            gate[std::size_t(k)] = round_bf16(t); // x.to(dtype) before w2
         }
+    };
+    if (pool)
+        pool->parallel_for(std::int64_t(m) * inter, swiglu, 4096);
+    else
+        swiglu(0, std::int64_t(m) * inter);
     linear_bf16_out(gate.data(), m, e.w2, out, pool);
 }
 
@@ -81,9 +86,15 @@ void moe_forward(const BlockWeights &bw, const ModelConfig &cfg, const float *x,
     linear_f32(x, n, w.gate, logits.data(), pool);
     std::vector<int> ids(std::size_t(n) * k);
     std::vector<float> gw(std::size_t(n) * k);
-    for (int i = 0; i < n; ++i)
-        moe_route(w, cfg, bw.hash, logits.data() + std::size_t(i) * E, tokens[i],
-                  ids.data() + std::size_t(i) * k, gw.data() + std::size_t(i) * k);
+    auto route = [&](std::int64_t i0, std::int64_t i1) {
+        for (std::int64_t i = i0; i < i1; ++i)
+            moe_route(w, cfg, bw.hash, logits.data() + std::size_t(i) * E, tokens[i],
+                      ids.data() + std::size_t(i) * k, gw.data() + std::size_t(i) * k);
+    };
+    if (pool)
+        pool->parallel_for(n, route, 16);
+    else
+        route(0, n);
 
     // y: [n, dim] FP32; experts in id order, each adding its BF16 output for its tokens.
     std::vector<float> y(std::size_t(n) * dim, 0.0f);
