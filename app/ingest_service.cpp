@@ -3,18 +3,23 @@
 #include "app/ingest_service.h"
 
 #include "app/logging.h"
+#include "app/session_sources.h"
 #include "app/sources_model.h"
 #include "app/thread_guard.h"
 #include "app/worker_thread.h"
 #include "ingest/citations.h"
+#include "ingest/git_refs.h"
 #include "ingest/ingest_run.h"
 #include "ingest/packer.h"
 #include "ingest/tokenizer_counter.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QHash>
+#include <QTimer>
 
 #include <atomic>
 
@@ -26,6 +31,13 @@ struct IngestService::State
 {
     std::atomic_bool cancel{false};
     std::vector<SourceContents> sources;
+    // Parallel to `sources`: how each one is stored with its session (session_sources.h).
+    std::vector<folio::storage::Source> records;
+    // Progress of the running stage, written by the ingest thread, read by the UI thread's timer.
+    std::atomic<int> stage{0}; // 0 idle, 1 reading, 2 counting tokens, 3 restoring
+    std::atomic<qint64> done{0};
+    std::atomic<qint64> total{0};
+    std::atomic<qint64> stageStartMs{0};
     QSet<QString> exclusions;
     QString tokenizerPath;
     QString loadedTokenizerPath = QStringLiteral("<none>");
@@ -47,6 +59,32 @@ QString itemKey(int source, const folio::ingest::SourceItem &item)
     return SourcesModel::key(source, item.path,
                              item.kind == folio::ingest::ItemKind::PdfPage ? item.page : 0);
 }
+
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+// Counts the bytes the packer hands to the real counter: the token-counting progress.
+class ProgressCounter final : public folio::ingest::TokenCounter
+{
+public:
+    ProgressCounter(const folio::ingest::TokenCounter &inner, std::atomic<qint64> *bytes)
+        : m_inner(inner)
+        , m_bytes(bytes)
+    {}
+    std::size_t count(std::string_view utf8) const override
+    {
+        m_bytes->fetch_add(qint64(utf8.size()), std::memory_order_relaxed);
+        return m_inner.count(utf8);
+    }
+    QString name() const override { return m_inner.name(); }
+    bool exact() const override { return m_inner.exact(); }
+
+private:
+    const folio::ingest::TokenCounter &m_inner;
+    std::atomic<qint64> *m_bytes;
+};
 
 // Builds the panel's tree for all sources, with the per-item counts of the full pack.
 std::unique_ptr<SourceNode> buildTree(const std::vector<SourceContents> &sources,
@@ -155,11 +193,69 @@ IngestService::IngestService(SourcesModel *model, QObject *parent)
 {
     qRegisterMetaType<BudgetInfo>();
     qRegisterMetaType<QVector<CitationLink>>();
+    qRegisterMetaType<RepositoryRefs>();
+    qRegisterMetaType<IngestProgress>();
     connect(m_model, &SourcesModel::exclusionsChanged, this, [this](const QSet<QString> &ex) {
         auto state = m_state;
         m_thread->post([state, ex] { state->exclusions = ex; });
+        markChanged();
         repack();
     });
+    // The UI thread only reads the ingest thread's counters (atomics) for the progress row.
+    m_progressTimer = new QTimer(this);
+    m_progressTimer->setInterval(100);
+    connect(m_progressTimer, &QTimer::timeout, this, &IngestService::reportProgress);
+    connect(this, &IngestService::busyChanged, this, [this](bool busy) {
+        if (busy) {
+            m_progressTimer->start();
+        } else {
+            m_progressTimer->stop();
+            reportProgress();
+        }
+    });
+}
+
+void IngestService::reportProgress()
+{
+    IngestProgress p;
+    const int stage = m_state->stage.load();
+    const qint64 start = m_state->stageStartMs.load();
+    p.seconds = start > 0 ? double(nowMs() - start) / 1000.0 : 0;
+    p.done = m_state->done.load();
+    p.total = m_state->total.load();
+    if (!isBusy()) {
+        p.stage = tr("Done");
+        p.done = p.total = std::max(p.done, p.total);
+        p.etaSeconds = 0;
+        Q_EMIT progressChanged(p);
+        return;
+    }
+    switch (stage) {
+    case 1:
+        p.stage = m_readingLabel.isEmpty() ? tr("Reading sources…") : m_readingLabel;
+        break;
+    case 2:
+        p.stage = tr("Counting tokens…");
+        p.bytes = true;
+        break;
+    case 3:
+        p.stage = tr("Restoring the session's sources…");
+        break;
+    default:
+        return;
+    }
+    // The packer also counts headers and line numbers: never show more than 99 % before the end.
+    if (p.total > 0)
+        p.done = std::min(p.done, p.total * 99 / 100);
+    p.rate = p.seconds > 0.05 ? double(p.done) / p.seconds : 0;
+    if (p.total > 0 && p.rate > 0)
+        p.etaSeconds = double(p.total - p.done) / p.rate;
+    Q_EMIT progressChanged(p);
+}
+
+void IngestService::markChanged()
+{
+    m_changed = true;
 }
 
 IngestService::~IngestService()
@@ -206,8 +302,11 @@ void IngestService::runRequest(std::function<void()> job)
 
 void IngestService::finishJob()
 {
-    if (--m_pending == 0)
-        Q_EMIT busyChanged(false);
+    if (--m_pending > 0)
+        return;
+    Q_EMIT busyChanged(false);
+    if (std::exchange(m_changed, false))
+        Q_EMIT sourcesChanged();
 }
 
 void IngestService::addRepository(const RepositoryRequest &request)
@@ -217,7 +316,9 @@ void IngestService::addRepository(const RepositoryRequest &request)
     r.git.location = request.location;
     r.git.ref = request.ref;
     r.git.worktree = request.worktree;
-    Q_EMIT stageChanged(tr("Reading repository %1…").arg(request.location));
+    m_readingLabel = tr("Reading repository %1…").arg(request.location);
+    Q_EMIT stageChanged(m_readingLabel);
+    markChanged();
     startIngest(r, "ingest: repository");
     repack();
 }
@@ -228,6 +329,10 @@ void IngestService::startIngest(const folio::ingest::IngestRequest &request, con
     auto state = m_state;
     runRequest([this, state, request, layerWork, pdfs, passwordGiven] {
         noteLayerWork(layerWork);
+        state->stageStartMs = nowMs();
+        state->done = 0;
+        state->total = 0;
+        state->stage = 1;
         const auto outcome = folio::ingest::runIngest(request, &state->cancel);
         postBack(this, [this] { finishJob(); });
         if (!pdfs.isEmpty() && outcome.status.result == folio::ingest::OpenResult::NeedsPassword) {
@@ -242,6 +347,7 @@ void IngestService::startIngest(const folio::ingest::IngestRequest &request, con
         }
         for (const auto &sc : outcome.sources) {
             state->sources.push_back(sc);
+            state->records.push_back(sourceRecord(request, sc));
             ++state->generation;
             const QString name = sc.name;
             const int items = int(sc.items.size()), skipped = int(sc.skipped.size());
@@ -260,7 +366,9 @@ void IngestService::addDocuments(const QStringList &pdfPaths, const QByteArray &
         (p.endsWith(QLatin1String(".pdf"), Qt::CaseInsensitive) ? pdfs : others).append(p);
     r.pdfs = pdfs;
     r.password = password;
-    Q_EMIT stageChanged(tr("Reading %n document(s)…", nullptr, int(pdfPaths.size())));
+    m_readingLabel = tr("Reading %n document(s)…", nullptr, int(pdfPaths.size()));
+    Q_EMIT stageChanged(m_readingLabel);
+    markChanged();
     if (!pdfs.isEmpty())
         startIngest(r, "ingest: documents", pdfs, !password.isEmpty());
     if (!others.isEmpty())
@@ -289,7 +397,9 @@ void IngestService::addPaths(const QStringList &paths)
     folio::ingest::IngestRequest r;
     r.kind = folio::ingest::IngestRequest::Kind::Path;
     r.paths = plain;
-    Q_EMIT stageChanged(tr("Reading %n file(s) and folder(s)…", nullptr, int(plain.size())));
+    m_readingLabel = tr("Reading %n file(s) and folder(s)…", nullptr, int(plain.size()));
+    Q_EMIT stageChanged(m_readingLabel);
+    markChanged();
     startIngest(r, "ingest: paths");
     repack();
 }
@@ -298,12 +408,15 @@ void IngestService::removeSource(int index)
 {
     auto state = m_state;
     m_thread->post([state, index] {
-        if (index >= 0 && size_t(index) < state->sources.size())
+        if (index >= 0 && size_t(index) < state->sources.size()) {
             state->sources.erase(state->sources.begin() + index);
+            state->records.erase(state->records.begin() + index);
+        }
         ++state->generation;
         // Exclusion keys carry the source index: they no longer match after a removal.
         state->exclusions.clear();
     });
+    markChanged();
     repack();
 }
 
@@ -312,9 +425,11 @@ void IngestService::clearSources()
     auto state = m_state;
     m_thread->post([state] {
         state->sources.clear();
+        state->records.clear();
         state->exclusions.clear();
         ++state->generation;
     });
+    markChanged();
     repack();
 }
 
@@ -338,7 +453,16 @@ void IngestService::repack()
             state->loadedTokenizerPath = state->tokenizerPath;
             ++state->generation;
         }
-        folio::ingest::Packer packer(*state->counter, state->cache.get());
+        qint64 totalBytes = 0;
+        for (const SourceContents &sc : state->sources)
+            for (const auto &item : sc.items)
+                totalBytes += item.text.size();
+        state->stageStartMs = nowMs();
+        state->done = 0;
+        state->total = totalBytes;
+        state->stage = 2;
+        const ProgressCounter counter(*state->counter, &state->done);
+        folio::ingest::Packer packer(counter, state->cache.get());
         folio::ingest::PackOptions options;
         // Line-numbered rendering: the model sees "  12| " before each line, so it can cite
         // line ranges that the resolver can check.
@@ -382,7 +506,22 @@ void IngestService::repack()
         auto tree = std::make_shared<std::unique_ptr<SourceNode>>(
             buildTree(state->sources, full, state->exclusions));
         const int generation = state->generation;
-        postBack(this, [this, tree, budget, packed, generation] {
+        // The records to store: this pack's token counts and the person's exclusions.
+        auto records = std::make_shared<SourceRecords>();
+        for (size_t s = 0; s < state->sources.size() && s < state->records.size(); ++s) {
+            folio::storage::Source r = state->records[s];
+            r.position = int(s);
+            r.tokenCount = s < full.sourceTokens.size() ? full.sourceTokens[s] : 0;
+            QStringList excluded;
+            for (const auto &item : state->sources[s].items)
+                if (state->exclusions.contains(itemKey(int(s), item)))
+                    excluded << excludedItemKey(item);
+            setExcludedItems(&r, excluded);
+            records->records.push_back(std::move(r));
+        }
+        state->done = totalBytes;
+        postBack(this, [this, tree, budget, packed, generation, records] {
+            m_records = records;
             // A re-pack after an exclusion keeps the tree (and its expansion): only the budget
             // changes.
             if (generation != m_treeGeneration) {
@@ -396,6 +535,69 @@ void IngestService::repack()
             finishJob();
         });
     });
+}
+
+void IngestService::listRefs(const QString &path, int maxCommits)
+{
+    m_thread->post([this, path, maxCommits] {
+        noteLayerWork("ingest: list refs");
+        folio::ingest::GitRefs refs;
+        const folio::ingest::OpenStatus st = folio::ingest::listGitRefs(path, maxCommits, &refs);
+        RepositoryRefs out;
+        out.location = path;
+        out.error = st.ok() ? QString() : st.message;
+        out.root = refs.root;
+        out.head = refs.head;
+        out.headCommit = refs.headCommit;
+        out.branches = refs.branches;
+        out.tags = refs.tags;
+        out.bare = refs.bare;
+        for (const auto &c : refs.commits)
+            out.commits.append({c.id, c.shortId, c.subject, c.author, c.timeMs});
+        postBack(this, [this, out] { Q_EMIT refsListed(out); });
+    });
+}
+
+void IngestService::restoreSources(std::shared_ptr<const SourceRecords> records)
+{
+    Q_EMIT stageChanged(tr("Restoring the session's sources…"));
+    auto state = m_state;
+    runRequest([this, state, records] {
+        noteLayerWork("ingest: restore sources");
+        state->stageStartMs = nowMs();
+        state->done = 0;
+        state->total = records ? qint64(records->records.size()) : 0;
+        state->stage = 3;
+        const RestoreOutcome out = records ? folio::app::restoreSources(records->records,
+                                                                        &state->cancel)
+                                           : RestoreOutcome();
+        state->sources.clear();
+        state->records.clear();
+        state->exclusions.clear();
+        for (const RestoredSource &r : out.sources) {
+            const int s = int(state->sources.size());
+            const QSet<QString> excluded(r.excluded.begin(), r.excluded.end());
+            for (const auto &item : r.contents.items)
+                if (excluded.contains(excludedItemKey(item)))
+                    state->exclusions.insert(itemKey(s, item));
+            state->sources.push_back(r.contents);
+            // The stored record is kept (a PDF read from its stored text keeps its text).
+            folio::storage::Source record;
+            for (const folio::storage::Source &stored : records->records)
+                if (stored.id == r.recordId)
+                    record = stored;
+            if (record.kind.isEmpty())
+                record = sourceRecord(r.request, r.contents);
+            state->records.push_back(record);
+        }
+        ++state->generation;
+        const QStringList notes = out.notes, failures = out.failures;
+        postBack(this, [this, notes, failures] {
+            finishJob();
+            Q_EMIT restored(notes, failures);
+        });
+    });
+    repack();
 }
 
 void IngestService::requestItemText(int source, const QString &path)

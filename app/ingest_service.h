@@ -14,6 +14,8 @@
 
 #include <memory>
 
+class QTimer;
+
 namespace folio::ingest {
 struct IngestRequest;
 }
@@ -22,6 +24,43 @@ namespace folio::app {
 
 class SourcesModel;
 class WorkerThread;
+struct SourceRecords; // app/session_sources.h
+
+// One commit of a repository, as the "Open Repository" dialog lists it.
+struct RepositoryCommit
+{
+    QString id;
+    QString shortId;
+    QString subject;
+    QString author;
+    qint64 timeMs = 0;
+};
+
+// What a local repository offers to read (listRefs()).
+struct RepositoryRefs
+{
+    QString location; // as asked
+    QString root;
+    QString head;       // checked-out branch; empty when detached or unborn
+    QString headCommit; // empty when unborn
+    QStringList branches;
+    QStringList tags;
+    QVector<RepositoryCommit> commits; // newest first
+    bool bare = false;
+    QString error; // non-empty: the location is not a readable repository
+};
+
+// Live progress of the current stage (progressChanged()).
+struct IngestProgress
+{
+    QString stage;          // "Reading…", "Counting tokens…"
+    qint64 done = 0;        // units done (files, or bytes for token counting)
+    qint64 total = 0;       // 0: unknown
+    bool bytes = false;     // `done`/`total` count bytes (token counting) instead of files
+    double seconds = 0;     // elapsed in this stage
+    double rate = 0;        // units per second so far
+    double etaSeconds = -1; // -1: unknown
+};
 
 struct RepositoryRequest
 {
@@ -85,6 +124,17 @@ public:
     // resolver); answered by citationsResolved() with the same `tag`.
     void resolveCitations(int tag, const QString &answer);
 
+    // Lists the branches, tags and latest `maxCommits` commits of the local repository that
+    // contains `path`, on the ingest thread; answered by refsListed().
+    void listRefs(const QString &path, int maxCommits = 100);
+    // Replaces the sources with a session's stored ones, read again on the ingest thread (a
+    // repository at its pinned commit, a moved PDF from its stored text: session_sources.h);
+    // answered by restored(). Does not emit sourcesChanged().
+    void restoreSources(std::shared_ptr<const SourceRecords> records);
+    // The current sources as records to store, with their token counts and exclusions (updated
+    // after every pack).
+    std::shared_ptr<const SourceRecords> sourceRecords() const { return m_records; }
+
     bool isBusy() const { return m_pending > 0; }
     int sourceCount() const { return m_sourceCount; }
     const BudgetInfo &budget() const { return m_budget; }
@@ -102,6 +152,14 @@ Q_SIGNALS:
     void budgetChanged(const folio::app::BudgetInfo &budget);
     void itemText(int source, const QString &path, const QString &text, const QString &root);
     void citationsResolved(int tag, const QVector<folio::app::CitationLink> &citations);
+    void refsListed(const folio::app::RepositoryRefs &refs);
+    // The person added, removed or excluded sources and they are packed: time to store them.
+    void sourcesChanged();
+    // A restoreSources() finished: remarks (a PDF read from its stored text) and the sources that
+    // could not be restored.
+    void restored(const QStringList &notes, const QStringList &failures);
+    // About every 100 ms while a stage runs, and once when it ends (then done == total).
+    void progressChanged(const folio::app::IngestProgress &progress);
 
 private:
     struct State;
@@ -112,6 +170,8 @@ private:
                      const QStringList &pdfs = {}, bool passwordGiven = false);
     void repack();
     void finishJob();
+    void markChanged();
+    void reportProgress();
 
     SourcesModel *m_model;
     std::shared_ptr<State> m_state;
@@ -121,8 +181,14 @@ private:
     int m_treeGeneration = -1;
     BudgetInfo m_budget;
     PackedContext m_packed;
+    std::shared_ptr<const SourceRecords> m_records;
+    bool m_changed = false; // a change of the person's waits for its pack to finish
+    QTimer *m_progressTimer = nullptr;
+    QString m_readingLabel; // what the last add reads ("Reading repository …")
 };
 
 } // namespace folio::app
 
 Q_DECLARE_METATYPE(folio::app::BudgetInfo)
+Q_DECLARE_METATYPE(folio::app::RepositoryRefs)
+Q_DECLARE_METATYPE(folio::app::IngestProgress)

@@ -5,6 +5,7 @@
 #include "app/answer_backend.h"
 #include "app/ingest_service.h"
 #include "app/messages_model.h"
+#include "app/session_sources.h"
 #include "app/sessions_model.h"
 #include "app/settings.h"
 #include "app/storage_service.h"
@@ -37,6 +38,9 @@ SessionController::SessionController(Settings *settings, StorageService *storage
         m_creatingSession = false;
         m_current = s.id;
         m_messages->clear();
+        // A new session starts with the sources on screen: they are its sources now.
+        if (m_ingest && m_ingest->sourceRecords() && !m_ingest->sourceRecords()->records.empty())
+            m_storage->saveSources(m_current, m_ingest->sourceRecords());
         Q_EMIT currentSessionChanged(m_current);
         if (!m_pendingQuestion.isEmpty()) {
             const QString q = std::exchange(m_pendingQuestion, QString());
@@ -51,6 +55,11 @@ SessionController::SessionController(Settings *settings, StorageService *storage
                 m_messages->setMessages(loaded);
             });
     connect(m_storage, &StorageService::messageAdded, this, &SessionController::onMessageAdded);
+    connect(m_storage, &StorageService::sourcesLoaded, this,
+            [this](qint64 sessionId, std::shared_ptr<const SourceRecords> records) {
+                if (sessionId == m_current && m_ingest)
+                    m_ingest->restoreSources(std::move(records));
+            });
     connect(m_storage, &StorageService::failed, this,
             [this](const QString &m) { Q_EMIT message(tr("Storage: %1").arg(m)); });
     connect(m_sessions, &SessionsModel::renameRequested, this, &SessionController::renameSession);
@@ -85,9 +94,23 @@ void SessionController::setIngest(IngestService *ingest)
     if (m_ingest)
         m_ingest->disconnect(this);
     m_ingest = ingest;
-    if (m_ingest)
-        connect(m_ingest, &IngestService::citationsResolved, this,
-                &SessionController::onCitationsResolved);
+    if (!m_ingest)
+        return;
+    connect(m_ingest, &IngestService::citationsResolved, this,
+            &SessionController::onCitationsResolved);
+    // Every change of the person's to the sources is stored with the open session.
+    connect(m_ingest, &IngestService::sourcesChanged, this, [this] {
+        if (m_current > 0)
+            m_storage->saveSources(m_current, m_ingest->sourceRecords());
+    });
+    connect(m_ingest, &IngestService::restored, this,
+            [this](const QStringList &notes, const QStringList &failures) {
+                if (!failures.isEmpty())
+                    Q_EMIT message(tr("Some sources of this session could not be read again: %1")
+                                       .arg(failures.join(QStringLiteral("; "))));
+                else if (!notes.isEmpty())
+                    Q_EMIT message(notes.join(QStringLiteral("; ")));
+            });
 }
 
 void SessionController::newSession()
@@ -106,8 +129,10 @@ void SessionController::openSession(qint64 id)
     m_childWaiting.clear();
     m_messages->clear();
     Q_EMIT currentSessionChanged(id);
-    if (id > 0)
+    if (id > 0) {
         m_storage->loadConversation(id);
+        m_storage->loadSources(id); // then read again on the ingest thread
+    }
 }
 
 void SessionController::renameSession(qint64 id, const QString &title)

@@ -2,6 +2,7 @@
 #include "app/storage_service.h"
 
 #include "app/logging.h"
+#include "app/session_sources.h"
 #include "app/thread_guard.h"
 #include "app/worker_thread.h"
 #include "storage/database.h"
@@ -223,6 +224,53 @@ void StorageService::touchSession(qint64 id)
             return;
         const SessionInfo info = toInfo(*after);
         postBack(this, [this, info] { Q_EMIT sessionChanged(info); });
+    })
+}
+
+void StorageService::loadSources(qint64 sessionId)
+{
+    FOLIO_STORAGE_JOB("load sources", {
+        auto list = folio::storage::SessionStore(db).sources(sessionId);
+        if (!list.ok()) {
+            const QString m = list.status().message();
+            postBack(this, [this, m] { Q_EMIT failed(m); });
+            return;
+        }
+        auto records = std::make_shared<SourceRecords>();
+        records->records = std::move(list.value());
+        postBack(this, [this, sessionId, records] { Q_EMIT sourcesLoaded(sessionId, records); });
+    })
+}
+
+void StorageService::saveSources(qint64 sessionId, std::shared_ptr<const SourceRecords> records)
+{
+    FOLIO_STORAGE_JOB("save sources", {
+        folio::storage::SessionStore store(db);
+        folio::storage::Transaction tx(db);
+        folio::storage::Status st = tx.begin();
+        auto old = st.ok() ? store.sources(sessionId)
+                           : folio::storage::Result<std::vector<folio::storage::Source>>(st);
+        if (!old.ok())
+            st = old.status();
+        for (size_t i = 0; st.ok() && i < old->size(); ++i)
+            st = store.removeSource((*old)[i].id);
+        for (size_t i = 0; st.ok() && records && i < records->records.size(); ++i) {
+            folio::storage::Source r = records->records[i];
+            r.id = 0;
+            r.sessionId = sessionId;
+            r.position = int(i);
+            auto added = store.addSource(r);
+            if (!added.ok())
+                st = added.status();
+        }
+        if (st.ok())
+            st = tx.commit();
+        if (!st.ok()) {
+            const QString m = st.message();
+            postBack(this, [this, m] { Q_EMIT failed(m); });
+            return;
+        }
+        postBack(this, [this, sessionId] { Q_EMIT sourcesSaved(sessionId); });
     })
 }
 

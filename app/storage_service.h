@@ -15,6 +15,7 @@
 namespace folio::app {
 
 class WorkerThread;
+struct SourceRecords; // app/session_sources.h
 
 struct SessionInfo
 {
@@ -54,6 +55,9 @@ public:
     // Adds a message; `tag` comes back with messageAdded so the caller knows which row it was.
     void addMessage(const NewMessage &message, int tag);
     void updateMessage(qint64 sessionId, const ChatMessage &message);
+    // A session's stored sources (answered by sourcesLoaded), and replacing them all at once.
+    void loadSources(qint64 sessionId);
+    void saveSources(qint64 sessionId, std::shared_ptr<const SourceRecords> records);
 
     // Blocks until every request posted so far has been handled (tests, shutdown).
     void waitForIdle();
@@ -75,6 +79,8 @@ Q_SIGNALS:
     void conversationLoaded(qint64 sessionId, const QVector<folio::app::ChatMessage> &messages,
                             const QVector<qint64> &parentIds);
     void messageAdded(int tag, qint64 messageId);
+    void sourcesLoaded(qint64 sessionId, std::shared_ptr<const folio::app::SourceRecords> records);
+    void sourcesSaved(qint64 sessionId);
 
 private:
     struct State;

@@ -4,6 +4,8 @@
 // that work happened and none of it on the UI thread.
 #pragma once
 
+#include <QStringList>
+
 namespace folio::app {
 
 // `what` names the call for the warning ("storage: list sessions").
@@ -13,6 +15,7 @@ struct LayerWorkCounts
 {
     int calls = 0;
     int onUiThread = 0;
+    QStringList kinds; // the distinct `what`s seen, sorted
 };
 
 LayerWorkCounts layerWorkCounts();

@@ -9,6 +9,7 @@
 #include "app/inference_service.h"
 #include "app/ingest_service.h"
 #include "app/messages_model.h"
+#include "app/remote_answer_backend.h"
 #include "app/session_controller.h"
 #include "app/sessions_model.h"
 #include "app/settings.h"
@@ -186,7 +187,6 @@ MainWindow::MainWindow(QWidget *parent)
     });
     m_storage->open(folio::app::dataDirectory() + QStringLiteral("/folio.db"));
     m_inference = new folio::app::InferenceService(this);
-    setAnswerBackend(m_inference);
     loadModel();
 }
 
@@ -195,9 +195,24 @@ void MainWindow::loadModel()
     using folio::app::ModelSource;
     const ModelSource source = m_settings->modelSource();
     const QString dir = m_settings->effectiveModelDirectory();
-    if ((source == ModelSource::Local || source == ModelSource::Demo) && !dir.isEmpty()) {
-        statusBar()->showMessage(tr("Loading the model from %1…").arg(dir));
-        m_inference->loadModel(dir, m_settings->threads());
+    // A remote endpoint, or a local server that already holds this model, answers instead of
+    // the engine in this process.
+    QString note;
+    folio::app::RemoteAnswerBackend *remote
+        = folio::app::RemoteAnswerBackend::fromSettings(*m_settings, this, &note);
+    if (m_remote && m_backend == m_remote)
+        setAnswerBackend(nullptr);
+    delete m_remote;
+    m_remote = remote;
+    if (remote) {
+        setAnswerBackend(remote);
+        statusBar()->showMessage(note, 15000);
+    } else {
+        setAnswerBackend(m_inference);
+        if ((source == ModelSource::Local || source == ModelSource::Demo) && !dir.isEmpty()) {
+            statusBar()->showMessage(tr("Loading the model from %1…").arg(dir));
+            m_inference->loadModel(dir, m_settings->threads());
+        }
     }
     updateModelState();
 }
@@ -315,6 +330,9 @@ void MainWindow::createMenus()
     addMenuAction(
         file, "actionOpenRepository", [] { return tr("Open &Repository…"); },
         QKeySequence(Qt::CTRL | Qt::Key_O), [this] { openRepository(); });
+    addMenuAction(
+        file, "actionCloneRepository", [] { return tr("&Clone Repository from URL…"); },
+        QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L), [this] { openRepositoryAt(QString()); });
     addMenuAction(
         file, "actionAddDocuments", [] { return tr("Add &Documents…"); },
         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), [this] { addDocuments(); });
@@ -448,7 +466,9 @@ void MainWindow::onSettingChanged(const QString &key)
                                  : 0;
         const qint64 limit = m_settings->contextLimit();
         m_ingest->setBudget(model > 0 ? std::min(model, limit) : limit, m_settings->answerReserve());
-    } else if (key.startsWith(QLatin1String("model/"))) {
+    } else if (key.startsWith(QLatin1String("model/"))
+               || (key.startsWith(QLatin1String("remote/"))
+                   && m_settings->modelSource() == folio::app::ModelSource::Remote)) {
         const QString tokenizer = QDir(m_settings->effectiveModelDirectory())
                                       .filePath(QStringLiteral("tokenizer.json"));
         m_ingest->setTokenizerPath(QFileInfo::exists(tokenizer) ? tokenizer : QString());
@@ -462,6 +482,12 @@ void MainWindow::onSettingChanged(const QString &key)
 
 void MainWindow::setAnswerBackend(folio::app::AnswerBackend *backend)
 {
+    if (backend == m_backend && backend)
+        return;
+    if (m_backend) {
+        m_backend->disconnect(this);
+        m_backend->disconnect(m_prefillLabel);
+    }
     m_backend = backend;
     m_controller->setBackend(backend);
     if (!backend)
@@ -570,7 +596,20 @@ void MainWindow::showBudget(const folio::app::BudgetInfo &budget)
 
 void MainWindow::openRepository()
 {
-    OpenRepositoryDialog dialog(m_settings->recentRepositories(), this);
+    // The folder first, then the revision (branches, tags, recent commits, working tree).
+    const QStringList recent = m_settings->recentRepositories();
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Repository"),
+                                                          recent.isEmpty() ? QDir::homePath()
+                                                                           : recent.first());
+    if (!dir.isEmpty())
+        openRepositoryAt(dir);
+}
+
+void MainWindow::openRepositoryAt(const QString &location)
+{
+    OpenRepositoryDialog dialog(m_settings->recentRepositories(), m_ingest, this);
+    if (!location.isEmpty())
+        dialog.setLocation(location);
     if (dialog.exec() != QDialog::Accepted)
         return;
     const folio::app::RepositoryRequest request = dialog.request();

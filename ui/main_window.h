@@ -8,6 +8,7 @@
 #include "app/chat_message.h"
 
 #include <QMainWindow>
+#include <QPointer>
 
 #include <functional>
 
@@ -27,6 +28,7 @@ class QTreeView;
 namespace folio::app {
 class AnswerBackend;
 class InferenceService;
+class RemoteAnswerBackend;
 class IngestService;
 class MessagesModel;
 class SessionController;
@@ -67,6 +69,8 @@ public:
 
 public Q_SLOTS:
     void openRepository();
+    // The revision dialog for `location` (empty: type a folder or a URL to clone).
+    void openRepositoryAt(const QString &location);
     void addDocuments();
     void showSettings();
     void send();
@@ -109,6 +113,8 @@ private:
     folio::app::SessionController *m_controller = nullptr;
     folio::app::AnswerBackend *m_backend = nullptr;
     folio::app::InferenceService *m_inference = nullptr;
+    // The remote endpoint or local server answering instead of m_inference, when one does.
+    QPointer<folio::app::RemoteAnswerBackend> m_remote;
 
     QSplitter *m_mainSplitter = nullptr;
     QSplitter *m_rightSplitter = nullptr;

@@ -4,6 +4,8 @@
 
 #include "app/backend_choices.h"
 #include "app/model_directory.h"
+#include "app/remote/api_key_store.h"
+#include "app/remote/endpoint_presets.h"
 #include "app/settings.h"
 
 #include <QButtonGroup>
@@ -103,6 +105,22 @@ QWidget *SettingsDialog::createModelTab()
     m_remoteUrl = named(new QLineEdit, "remoteUrlEdit", tr("Endpoint URL"));
     m_remoteUrl->setPlaceholderText(QStringLiteral("http://127.0.0.1:8080/v1"));
     m_remoteModel = named(new QLineEdit, "remoteModelEdit", tr("Remote model name"));
+    m_remotePreset = named(new QComboBox, "remotePresetCombo", tr("Endpoint preset"));
+    m_remotePreset->addItem(tr("Custom"), QString());
+    for (const folio::remote::EndpointPreset &p : folio::remote::endpointPresets())
+        m_remotePreset->addItem(p.displayName, p.id);
+    m_remoteKey = named(new QLineEdit, "remoteKeyEdit", tr("API key"));
+    m_remoteKey->setEchoMode(QLineEdit::Password);
+    m_remoteKey->setPlaceholderText(tr("kept in a file only you can read; empty: none"));
+    connect(m_remotePreset, &QComboBox::activated, this, [this](int index) {
+        const folio::remote::EndpointPreset *p = folio::remote::findPreset(
+            m_remotePreset->itemData(index).toString());
+        if (!p)
+            return;
+        m_remoteUrl->setText(p->baseUrl.toString());
+        if (!p->models.isEmpty())
+            m_remoteModel->setText(p->models.first());
+    });
 
     auto *group = new QButtonGroup(this);
     group->addButton(m_localRadio);
@@ -110,8 +128,10 @@ QWidget *SettingsDialog::createModelTab()
     group->addButton(m_remoteRadio);
 
     auto *remoteForm = new QFormLayout;
+    remoteForm->addRow(tr("Preset:"), m_remotePreset);
     remoteForm->addRow(tr("URL:"), m_remoteUrl);
     remoteForm->addRow(tr("Model:"), m_remoteModel);
+    remoteForm->addRow(tr("API key:"), m_remoteKey);
 
     layout->addWidget(m_localRadio);
     layout->addWidget(withBrowse(m_modelDir, this, tr("Choose the model directory")));
@@ -217,6 +237,13 @@ void SettingsDialog::load()
     m_modelDir->setText(m_settings->modelDirectory());
     m_remoteUrl->setText(m_settings->remoteUrl());
     m_remoteModel->setText(m_settings->remoteModel());
+    if (const folio::remote::EndpointPreset *p = folio::remote::presetForUrl(
+            QUrl(m_settings->remoteUrl())))
+        m_remotePreset->setCurrentIndex(std::max(0, m_remotePreset->findData(p->id)));
+    m_remoteKeyLoaded = m_settings->remoteUrl().isEmpty()
+                            ? QString()
+                            : folio::remote::ApiKeyStore().key(QUrl(m_settings->remoteUrl()));
+    m_remoteKey->setText(m_remoteKeyLoaded);
     const int backend = m_backend->findData(m_settings->backend());
     m_backend->setCurrentIndex(backend >= 0 ? backend : 0);
     m_threads->setValue(m_settings->threads());
@@ -272,6 +299,8 @@ void SettingsDialog::updateEnabled()
     m_modelCheck->setEnabled(m_localRadio->isChecked());
     m_remoteUrl->setEnabled(m_remoteRadio->isChecked());
     m_remoteModel->setEnabled(m_remoteRadio->isChecked());
+    m_remotePreset->setEnabled(m_remoteRadio->isChecked());
+    m_remoteKey->setEnabled(m_remoteRadio->isChecked());
 }
 
 void SettingsDialog::showModelTab()
@@ -296,6 +325,17 @@ bool SettingsDialog::apply()
                                : m_demoRadio->isChecked() ? ModelSource::Demo
                                                           : ModelSource::Remote);
     m_settings->setModelDirectory(m_modelDir->text().trimmed());
+    if (m_remoteRadio->isChecked() && m_remoteKey->text() != m_remoteKeyLoaded) {
+        // The key goes to the owner-only key file, never into QSettings.
+        QString error;
+        if (!folio::remote::ApiKeyStore().setKey(QUrl(m_remoteUrl->text().trimmed()),
+                                                 m_remoteKey->text().trimmed(), &error)) {
+            showModelTab();
+            m_remoteKey->setFocus();
+            m_remoteKey->setToolTip(error);
+            return false;
+        }
+    }
     m_settings->setRemoteUrl(m_remoteUrl->text());
     m_settings->setRemoteModel(m_remoteModel->text());
     m_settings->setBackend(m_remoteRadio->isChecked() ? QStringLiteral("remote")

@@ -59,6 +59,9 @@ private:
     QLabel *m_demoWarning = nullptr;
     QLineEdit *m_remoteUrl = nullptr;
     QLineEdit *m_remoteModel = nullptr;
+    QComboBox *m_remotePreset = nullptr;
+    QLineEdit *m_remoteKey = nullptr;
+    QString m_remoteKeyLoaded; // the stored key, to write the file only when it changed
     QComboBox *m_backend = nullptr;
     QLabel *m_backendNote = nullptr;
     QSpinBox *m_threads = nullptr;

@@ -53,9 +53,14 @@ SourcesPanel::SourcesPanel(folio::app::SourcesModel *model, folio::app::IngestSe
     m_stage = new QLabel;
     m_stage->setObjectName(QStringLiteral("ingestStage"));
     m_busyBar = new QProgressBar;
-    m_busyBar->setRange(0, 0); // ingest reports stages, not fractions: an activity bar
+    m_busyBar->setObjectName(QStringLiteral("ingestProgressBar"));
+    m_busyBar->setRange(0, 0); // an activity bar until a stage knows its total
     m_busyBar->setMaximumWidth(80);
     m_busyBar->setTextVisible(false);
+    m_lastRead = new QLabel;
+    m_lastRead->setObjectName(QStringLiteral("ingestLastRead"));
+    m_lastRead->setWordWrap(true);
+    m_lastRead->hide();
     m_cancel = new QPushButton;
     m_cancel->setObjectName(QStringLiteral("ingestCancelButton"));
     auto *progressLayout = new QHBoxLayout(m_progressRow);
@@ -64,12 +69,6 @@ SourcesPanel::SourcesPanel(folio::app::SourcesModel *model, folio::app::IngestSe
     progressLayout->addWidget(m_busyBar);
     progressLayout->addWidget(m_cancel);
     m_progressRow->hide();
-    m_elapsedTimer = new QTimer(this);
-    m_elapsedTimer->setInterval(250);
-    connect(m_elapsedTimer, &QTimer::timeout, this, [this] {
-        m_stage->setText(
-            tr("%1 (%2 s)").arg(m_stageText).arg(m_elapsed.elapsed() / 1000.0, 0, 'f', 1));
-    });
 
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(m_openRepo);
@@ -81,6 +80,7 @@ SourcesPanel::SourcesPanel(folio::app::SourcesModel *model, folio::app::IngestSe
     layout->addLayout(buttons);
     layout->addWidget(m_tree, 1);
     layout->addWidget(m_progressRow);
+    layout->addWidget(m_lastRead);
     layout->addWidget(m_budgetBar);
     layout->addWidget(m_warning);
 
@@ -90,10 +90,20 @@ SourcesPanel::SourcesPanel(folio::app::SourcesModel *model, folio::app::IngestSe
     connect(m_tree, &QTreeView::activated, this, &SourcesPanel::itemActivated);
     connect(m_ingest, &folio::app::IngestService::budgetChanged, this, &SourcesPanel::showBudget);
     connect(m_ingest, &folio::app::IngestService::busyChanged, this, &SourcesPanel::setBusy);
-    connect(m_ingest, &folio::app::IngestService::stageChanged, this, [this](const QString &stage) {
-        m_stageText = stage;
-        m_stage->setText(stage);
-    });
+    connect(m_ingest, &folio::app::IngestService::progressChanged, this,
+            &SourcesPanel::showProgress);
+    connect(m_ingest, &folio::app::IngestService::sourceAdded, this,
+            [this](const QString &name, int items, int skipped, double seconds) {
+                m_lastRead->setText(
+                    tr("Read %1: %n file(s) or page(s), %2 skipped, in %3 s "
+                       "(%4 per second)",
+                       nullptr, items)
+                        .arg(name)
+                        .arg(skipped)
+                        .arg(QLocale().toString(seconds, 'f', 2))
+                        .arg(QLocale().toString(seconds > 0 ? items / seconds : 0.0, 'f', 0)));
+                m_lastRead->show();
+            });
     connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
         // Sources open one level deep: their directories and documents are visible at once.
         for (int r = 0; r < m_model->rowCount(); ++r)
@@ -130,11 +140,37 @@ void SourcesPanel::setBusy(bool busy)
 {
     m_progressRow->setVisible(busy);
     if (busy) {
-        m_elapsed.start();
-        m_elapsedTimer->start();
-    } else {
-        m_elapsedTimer->stop();
+        m_busyBar->setRange(0, 0);
+        m_stage->setText(tr("Working…"));
     }
+}
+
+QString SourcesPanel::progressText(const folio::app::IngestProgress &p)
+{
+    const QLocale locale;
+    const QString elapsed = tr("%1 s").arg(locale.toString(p.seconds, 'f', 1));
+    if (p.total <= 0)
+        return tr("%1 (%2)").arg(p.stage, elapsed);
+    const QString done = p.bytes ? locale.formattedDataSize(p.done) : locale.toString(p.done);
+    const QString total = p.bytes ? locale.formattedDataSize(p.total) : locale.toString(p.total);
+    const QString rate = p.bytes ? tr("%1/s").arg(locale.formattedDataSize(qint64(p.rate)))
+                                 : tr("%1 files/s").arg(locale.toString(p.rate, 'f', 0));
+    const QString eta = p.etaSeconds < 0
+                            ? tr("time left unknown")
+                            : tr("about %1 s left").arg(locale.toString(p.etaSeconds, 'f', 0));
+    return tr("%1 %2 of %3, %4, %5 (%6)").arg(p.stage, done, total, rate, eta, elapsed);
+}
+
+void SourcesPanel::showProgress(const folio::app::IngestProgress &progress)
+{
+    if (progress.total > 0) {
+        // Bytes can pass INT_MAX: the bar shows per mille.
+        m_busyBar->setRange(0, 1000);
+        m_busyBar->setValue(int(std::min<qint64>(1000, progress.done * 1000 / progress.total)));
+    } else {
+        m_busyBar->setRange(0, 0);
+    }
+    m_stage->setText(progressText(progress));
 }
 
 void SourcesPanel::showBudget(const folio::app::BudgetInfo &budget)

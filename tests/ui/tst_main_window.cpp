@@ -7,16 +7,26 @@
 #include "app/chat_message.h"
 #include "app/ingest_service.h"
 #include "app/messages_model.h"
+#include "app/remote_answer_backend.h"
+#include "app/server/discovery.h"
 #include "app/session_controller.h"
 #include "app/settings.h"
 #include "app/storage_service.h"
 #include "app/thread_guard.h"
+#include "storage/database.h"
+#include "storage/session_store.h"
 #include "ui/chat_view.h"
 #include "ui/code_viewer.h"
 #include "ui/main_window.h"
+#include "ui/open_repository_dialog.h"
+#include "ui/sources_panel.h"
 
 #include <QAbstractItemModel>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDialogButtonBox>
 #include <QDir>
+#include <QFile>
 #include <QLabel>
 #include <QListView>
 #include <QMenu>
@@ -28,11 +38,16 @@
 #include <QSignalSpy>
 #include <QSplitter>
 #include <QStackedWidget>
+#include <QStatusBar>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextBlock>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QTreeView>
+#include <QTreeWidget>
 
 namespace {
 // A small git repository with a known file; returns its path.
@@ -66,6 +81,81 @@ QString makeRepository(const QString &dir)
         return {};
     return dir;
 }
+
+// Runs git in `dir`; the trimmed standard output, or a null QByteArray when git failed.
+QByteArray runGit(const QString &dir, const QStringList &args)
+{
+    QProcess p;
+    p.setWorkingDirectory(dir);
+    p.start(QStringLiteral("git"),
+            QStringList{QStringLiteral("-c"), QStringLiteral("user.name=T"), QStringLiteral("-c"),
+                        QStringLiteral("user.email=t@e")}
+                + args);
+    if (!p.waitForFinished(30000) || p.exitCode() != 0)
+        return {};
+    const QByteArray out = p.readAllStandardOutput().trimmed();
+    return out.isNull() ? QByteArray("") : out;
+}
+
+// A source row whose name starts with `prefix` ("refsrepo @ 0123456789").
+QModelIndex findRowStartingWith(const QAbstractItemModel *model, const QString &prefix)
+{
+    for (int r = 0; r < model->rowCount(); ++r)
+        if (model->index(r, 0).data().toString().startsWith(prefix))
+            return model->index(r, 0);
+    return {};
+}
+
+// A scripted OpenAI-compatible endpoint on loopback: every request gets the same streamed answer
+// (a reasoning piece, two content pieces, usage); the requests are kept.
+class ScriptedEndpoint : public QObject
+{
+public:
+    QTcpServer server;
+    QList<QByteArray> requests;
+
+    ScriptedEndpoint()
+    {
+        server.listen(QHostAddress::LocalHost, 0);
+        connect(&server, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *s = server.nextPendingConnection()) {
+                connect(s, &QTcpSocket::readyRead, s, [this, s] {
+                    s->setProperty("buf", s->property("buf").toByteArray() + s->readAll());
+                    const QByteArray buf = s->property("buf").toByteArray();
+                    const qsizetype end = buf.indexOf("\r\n\r\n");
+                    if (end < 0 || s->property("answered").toBool())
+                        return;
+                    const qsizetype at = buf.toLower().indexOf("content-length:");
+                    const int len = at < 0 ? 0
+                                           : buf.mid(at + 15, buf.indexOf("\r\n", at) - at - 15)
+                                                 .trimmed()
+                                                 .toInt();
+                    if (buf.size() < end + 4 + len)
+                        return;
+                    requests.push_back(buf);
+                    s->setProperty("answered", true);
+                    QByteArray body;
+                    for (const char *piece :
+                         {R"({"choices":[{"index":0,"delta":{"reasoning_content":"Looking."}}]})",
+                          R"({"choices":[{"index":0,"delta":{"content":"Hello from "}}]})",
+                          R"({"choices":[{"index":0,"delta":{"content":"the endpoint."}}]})",
+                          R"({"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],)"
+                          R"("usage":{"prompt_tokens":120,"completion_tokens":5}})"})
+                        body += "data: " + QByteArray(piece) + "\n\n";
+                    body += "data: [DONE]\n\n";
+                    s->write("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                             "Content-Length: "
+                             + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+                    s->disconnectFromHost();
+                });
+            }
+        });
+    }
+    QString baseUrl() const
+    {
+        return QStringLiteral("http://127.0.0.1:%1/v1").arg(server.serverPort());
+    }
+};
 
 QModelIndex findRow(const QAbstractItemModel *model, const QString &text,
                     const QModelIndex &parent = {})
@@ -385,16 +475,331 @@ private Q_SLOTS:
         QTRY_COMPARE(file->title(), QStringLiteral("&File"));
     }
 
+    // The repository of the next tests: two commits on a branch "feature", a tag "v1".
+    void makeRefsRepository()
+    {
+        m_refsRepo = makeRepository(m_dataDir.filePath(QStringLiteral("refsrepo")));
+        QVERIFY(!m_refsRepo.isEmpty());
+        m_firstCommit = runGit(m_refsRepo, {QStringLiteral("rev-parse"), QStringLiteral("HEAD")});
+        QVERIFY(!runGit(m_refsRepo, {QStringLiteral("checkout"), QStringLiteral("-qb"),
+                                     QStringLiteral("feature")})
+                     .isNull());
+        QFile f(m_refsRepo + QStringLiteral("/src/extra.cpp"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("int extra() { return 7; }\n");
+        f.close();
+        QVERIFY(!runGit(m_refsRepo, {QStringLiteral("add"), QStringLiteral(".")}).isNull());
+        QVERIFY(!runGit(m_refsRepo, {QStringLiteral("commit"), QStringLiteral("-qm"),
+                                     QStringLiteral("Add the extra step")})
+                     .isNull());
+        QVERIFY(!runGit(m_refsRepo, {QStringLiteral("tag"), QStringLiteral("v1")}).isNull());
+        m_secondCommit = runGit(m_refsRepo, {QStringLiteral("rev-parse"), QStringLiteral("HEAD")});
+        QCOMPARE(m_secondCommit.size(), 40);
+    }
+
+    void openRepositoryDialogListsRefsAndCommits()
+    {
+        QVERIFY(!m_refsRepo.isEmpty());
+        folio::ui::MainWindow window;
+        folio::ui::OpenRepositoryDialog dialog({}, window.ingest(), &window);
+        QSignalSpy shown(&dialog, &folio::ui::OpenRepositoryDialog::refsShown);
+        dialog.setLocation(m_refsRepo);
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() > 0, 30000);
+        auto *commits = dialog.findChild<QTreeWidget *>(QStringLiteral("repositoryCommits"));
+        QCOMPARE(commits->topLevelItemCount(), 2);
+        QVERIFY(commits->topLevelItem(0)->text(0).startsWith(QStringLiteral("Add the extra step")));
+        QCOMPARE(commits->topLevelItem(0)->text(1), QStringLiteral("T"));
+        QCOMPARE(commits->topLevelItem(0)->text(3), QString::fromLatin1(m_secondCommit.left(10)));
+        QCOMPARE(commits->topLevelItem(1)->text(0), QStringLiteral("init"));
+        QCOMPARE(commits->topLevelItem(1)->text(3), QString::fromLatin1(m_firstCommit.left(10)));
+        QVERIFY(!commits->topLevelItem(1)->text(2).isEmpty()); // the date
+        auto *choice = dialog.findChild<QComboBox *>(QStringLiteral("repositoryRefChoice"));
+        QVERIFY(choice->itemText(0).contains(QStringLiteral("feature"))); // HEAD (feature)
+        QVERIFY(choice->findData(QStringLiteral("feature")) > 0);
+        const int tag = choice->findData(QStringLiteral("v1"));
+        QVERIFY(tag > 0);
+        QVERIFY(!choice->accessibleName().isEmpty());
+        QVERIFY(!commits->accessibleName().isEmpty());
+
+        // The older commit, then the tag, then the working tree.
+        commits->setCurrentItem(commits->topLevelItem(1));
+        QCOMPARE(dialog.request().ref, QString::fromLatin1(m_firstCommit));
+        QCOMPARE(dialog.request().location, m_refsRepo);
+        Q_EMIT choice->activated(tag);
+        QCOMPARE(dialog.request().ref, QStringLiteral("v1"));
+        auto *worktree = dialog.findChild<QCheckBox *>(QStringLiteral("repositoryWorktree"));
+        worktree->setChecked(true);
+        QVERIFY(dialog.request().worktree);
+        QVERIFY(dialog.request().ref.isEmpty());
+        QVERIFY(!commits->isEnabled());
+        worktree->setChecked(false);
+
+        // A folder that is not a repository: said so, and Open is disabled.
+        const QString plain = m_dataDir.filePath(QStringLiteral("not-a-repo"));
+        QVERIFY(QDir().mkpath(plain));
+        shown.clear();
+        dialog.setLocation(plain);
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() > 0, 30000);
+        QCOMPARE(commits->topLevelItemCount(), 0);
+        auto *buttons = dialog.findChild<QDialogButtonBox *>();
+        QVERIFY(!buttons->button(QDialogButtonBox::Ok)->isEnabled());
+        QVERIFY(dialog.findChild<QLabel *>(QStringLiteral("repositoryHint"))
+                    ->text()
+                    .contains(QStringLiteral("not inside a git repository")));
+    }
+
+    void openRepositoryAtAnOlderCommitFromTheWindow()
+    {
+        QVERIFY(!m_refsRepo.isEmpty());
+        folio::ui::MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        bool picked = false;
+        // The dialog is modal: drive it from the event loop it runs.
+        QTimer::singleShot(0, &window, [&] {
+            auto *dialog = window.findChild<folio::ui::OpenRepositoryDialog *>();
+            QVERIFY(dialog);
+            // Never leave the test hanging in the dialog's loop.
+            QTimer::singleShot(30000, dialog, &QDialog::reject);
+            auto *commits = dialog->findChild<QTreeWidget *>(QStringLiteral("repositoryCommits"));
+            QTRY_VERIFY_WITH_TIMEOUT(commits->topLevelItemCount() == 2, 30000);
+            commits->setCurrentItem(commits->topLevelItem(1));
+            picked = true;
+            dialog->accept();
+        });
+        window.openRepositoryAt(m_refsRepo);
+        QVERIFY(picked);
+        auto *tree = window.findChild<QTreeView *>(QStringLiteral("sourcesTree"));
+        const QString name = QStringLiteral("refsrepo @ %1")
+                                 .arg(QLatin1String(m_firstCommit.left(10)));
+        QTRY_VERIFY_WITH_TIMEOUT(findRowStartingWith(tree->model(), name).isValid(), 30000);
+        // The older commit has no extra.cpp.
+        QTRY_VERIFY(!window.ingest()->isBusy());
+        QVERIFY(findRow(tree->model(), QStringLiteral("parse.cpp")).isValid());
+        QVERIFY(!findRow(tree->model(), QStringLiteral("extra.cpp")).isValid());
+        // What was read is reported with its rate.
+        auto *lastRead = window.findChild<QLabel *>(QStringLiteral("ingestLastRead"));
+        QVERIFY2(lastRead->text().contains(QStringLiteral("per second")),
+                 qPrintable(lastRead->text()));
+    }
+
+    void ingestProgressText()
+    {
+        folio::app::IngestProgress p;
+        p.stage = QStringLiteral("Counting tokens…");
+        p.bytes = true;
+        p.done = 4 * 1024 * 1024;
+        p.total = 10 * 1024 * 1024;
+        p.seconds = 2;
+        p.rate = 2 * 1024 * 1024;
+        p.etaSeconds = 3;
+        const QString text = folio::ui::SourcesPanel::progressText(p);
+        QVERIFY2(text.contains(QStringLiteral("4.00 MiB of 10.00 MiB")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("2.00 MiB/s")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("about 3 s left")), qPrintable(text));
+        p.total = 0;
+        QVERIFY(!folio::ui::SourcesPanel::progressText(p).contains(QStringLiteral("left")));
+    }
+
+    // Sources are stored with their session and come back, pinned at their commit, with the
+    // person's exclusions, after the window is closed and opened again.
+    void sourcesPersistWithTheSession()
+    {
+        QVERIFY(!m_refsRepo.isEmpty());
+        qint64 session = 0;
+        {
+            folio::ui::MainWindow window;
+            window.show();
+            auto *tree = window.findChild<QTreeView *>(QStringLiteral("sourcesTree"));
+            window.ingest()->addRepository({m_refsRepo, QString::fromLatin1(m_firstCommit), false});
+            QTRY_VERIFY_WITH_TIMEOUT(!window.ingest()->isBusy()
+                                         && findRow(tree->model(), QStringLiteral("README.md"))
+                                                .isValid(),
+                                     30000);
+            const QModelIndex readme = findRow(tree->model(), QStringLiteral("README.md"));
+            QVERIFY(tree->model()->setData(readme, Qt::Unchecked, Qt::CheckStateRole));
+            QTRY_VERIFY(!window.ingest()->isBusy());
+            // A new session takes the sources on screen as its own.
+            QSignalSpy created(window.storage(), &folio::app::StorageService::sessionCreated);
+            QSignalSpy saved(window.storage(), &folio::app::StorageService::sourcesSaved);
+            window.controller()->newSession();
+            QTRY_COMPARE(created.size(), 1);
+            session = created.first().first().value<folio::app::SessionInfo>().id;
+            QTRY_VERIFY(saved.size() >= 1);
+            QCOMPARE(saved.last().first().toLongLong(), session);
+            window.ingest()->waitForIdle();
+            window.storage()->waitForIdle();
+            window.close();
+        }
+        // The branch moves on; the session keeps the commit it read.
+        QFile f(m_refsRepo + QStringLiteral("/src/parse.cpp"));
+        QVERIFY(f.open(QIODevice::Append));
+        f.write("int moved_on() { return 0; }\n");
+        f.close();
+        QVERIFY(!runGit(m_refsRepo,
+                        {QStringLiteral("commit"), QStringLiteral("-qam"), QStringLiteral("later")})
+                     .isNull());
+
+        folio::ui::MainWindow reopened;
+        reopened.show();
+        auto *list = reopened.findChild<QListView *>(QStringLiteral("sessionsList"));
+        QTRY_VERIFY(list->model()->rowCount() >= 1);
+        int row = -1;
+        for (int r = 0; r < list->model()->rowCount(); ++r)
+            if (list->model()->index(r, 0).data(Qt::UserRole + 1).toLongLong() == session)
+                row = r;
+        QVERIFY(row >= 0);
+        list->setCurrentIndex(list->model()->index(row, 0));
+        auto *tree = reopened.findChild<QTreeView *>(QStringLiteral("sourcesTree"));
+        const QString name = QStringLiteral("refsrepo @ %1")
+                                 .arg(QLatin1String(m_firstCommit.left(10)));
+        QTRY_VERIFY_WITH_TIMEOUT(findRowStartingWith(tree->model(), name).isValid(), 30000);
+        QTRY_VERIFY(!reopened.ingest()->isBusy());
+        const QModelIndex readme = findRow(tree->model(), QStringLiteral("README.md"));
+        QVERIFY(readme.isValid());
+        QCOMPARE(readme.data(Qt::CheckStateRole).toInt(), int(Qt::Unchecked));
+        QVERIFY(!findRow(tree->model(), QStringLiteral("extra.cpp")).isValid());
+        // The packed context is the pinned commit's: no trace of the later change.
+        QVERIFY(reopened.ingest()->packed().text.contains("parse_step_12"));
+        QVERIFY(!reopened.ingest()->packed().text.contains("moved_on"));
+        QVERIFY(!reopened.ingest()->packed().text.contains("# Demo"));
+    }
+
+    // A session `folio-cli ask` saved (a repository record with its commit, nothing else) opens
+    // with its repository in the sources panel.
+    void sessionSavedByTheCliOpensWithItsSources()
+    {
+        QVERIFY(!m_refsRepo.isEmpty());
+        qint64 id = 0;
+        {
+            auto db = folio::storage::Database::open(
+                m_dataDir.filePath(QStringLiteral("folio.db")));
+            QVERIFY(db.ok());
+            folio::storage::SessionStore store(**db);
+            folio::storage::Session s;
+            s.title = QStringLiteral("Asked from the command line");
+            auto created = store.create(s);
+            QVERIFY(created.ok());
+            id = created.value().id;
+            folio::storage::Source src; // as cmd_ask writes it
+            src.sessionId = id;
+            src.kind = QStringLiteral("git");
+            src.uri = m_refsRepo;
+            src.revision = QString::fromLatin1(m_secondCommit);
+            QVERIFY(store.addSource(src).ok());
+        }
+        folio::ui::MainWindow window;
+        window.show();
+        auto *list = window.findChild<QListView *>(QStringLiteral("sessionsList"));
+        QTRY_VERIFY(list->model()->rowCount() >= 1);
+        int row = -1;
+        for (int r = 0; r < list->model()->rowCount(); ++r)
+            if (list->model()->index(r, 0).data(Qt::UserRole + 1).toLongLong() == id)
+                row = r;
+        QVERIFY(row >= 0);
+        list->setCurrentIndex(list->model()->index(row, 0));
+        auto *tree = window.findChild<QTreeView *>(QStringLiteral("sourcesTree"));
+        const QString name = QStringLiteral("refsrepo @ %1")
+                                 .arg(QLatin1String(m_secondCommit.left(10)));
+        QTRY_VERIFY_WITH_TIMEOUT(findRowStartingWith(tree->model(), name).isValid(), 30000);
+        QTRY_VERIFY(findRow(tree->model(), QStringLiteral("extra.cpp")).isValid());
+    }
+
+    void remoteEndpointAnswers()
+    {
+        ScriptedEndpoint endpoint;
+        QVERIFY(endpoint.server.isListening());
+        folio::ui::MainWindow window;
+        window.show();
+        window.ingest()->addRepository({m_refsRepo, QString(), false});
+        QTRY_VERIFY_WITH_TIMEOUT(!window.ingest()->isBusy() && window.ingest()->sourceCount() == 1,
+                                 30000);
+        window.settings()->setRemoteUrl(endpoint.baseUrl());
+        window.settings()->setRemoteModel(QStringLiteral("scripted-model"));
+        window.settings()->setModelSource(folio::app::ModelSource::Remote);
+        auto *remote = qobject_cast<folio::app::RemoteAnswerBackend *>(window.answerBackend());
+        QVERIFY(remote);
+        QVERIFY(remote->isLoaded());
+        QVERIFY(!remote->isLocalServer());
+        auto *device = window.findChild<QLabel *>(QStringLiteral("statusDevice"));
+        QVERIFY2(device->text().contains(QStringLiteral("127.0.0.1")), qPrintable(device->text()));
+        window.controller()->ask(QStringLiteral("What is in parse.cpp?"), true);
+        QTRY_VERIFY_WITH_TIMEOUT(window.messages()->rowCount() == 2
+                                     && window.messages()->message(1).state
+                                            != folio::app::ChatMessage::State::Streaming,
+                                 30000);
+        const folio::app::ChatMessage answer = window.messages()->message(1);
+        QVERIFY2(answer.state == folio::app::ChatMessage::State::Done, qPrintable(answer.error));
+        QCOMPARE(answer.text, QStringLiteral("Hello from the endpoint."));
+        QCOMPARE(answer.thinking, QStringLiteral("Looking."));
+        QCOMPARE(answer.stats.promptTokens, 120);
+        QCOMPARE(answer.stats.generatedTokens, 5);
+        // The endpoint saw the packed sources in the system prompt, and the question.
+        QCOMPARE(endpoint.requests.size(), 1);
+        QVERIFY(endpoint.requests.first().contains("parse_step_12"));
+        QVERIFY(endpoint.requests.first().contains("What is in parse.cpp?"));
+        QVERIFY(endpoint.requests.first().contains("scripted-model"));
+        window.settings()->setModelSource(folio::app::ModelSource::None);
+        QVERIFY(!qobject_cast<folio::app::RemoteAnswerBackend *>(window.answerBackend()));
+    }
+
+    void runningLocalServerIsUsedInsteadOfASecondCopy()
+    {
+        ScriptedEndpoint endpoint;
+        QVERIFY(endpoint.server.isListening());
+        const QString demo = qEnvironmentVariable("FOLIO_DEMO_MODEL");
+        folio::server::ServerInfo info;
+        info.baseUrl = QUrl(endpoint.baseUrl());
+        info.pid = QCoreApplication::applicationPid(); // alive: this process
+        info.modelDir = QFileInfo(demo).canonicalFilePath();
+        info.modelId = QStringLiteral("folio-demo");
+        QString error;
+        QVERIFY2(folio::server::writeDiscoveryFile(info, &error), qPrintable(error));
+        struct Cleanup
+        {
+            ~Cleanup() { folio::server::removeDiscoveryFile(); }
+        } cleanup;
+
+        folio::ui::MainWindow window;
+        window.show();
+        window.settings()->setModelSource(folio::app::ModelSource::Demo);
+        auto *remote = qobject_cast<folio::app::RemoteAnswerBackend *>(window.answerBackend());
+        QVERIFY(remote);
+        QVERIFY(remote->isLocalServer());
+        QCOMPARE(remote->endpoint().model, QStringLiteral("folio-demo"));
+        auto *device = window.findChild<QLabel *>(QStringLiteral("statusDevice"));
+        QVERIFY2(device->text().contains(QStringLiteral("local server")),
+                 qPrintable(device->text()));
+        QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("second time")),
+                 qPrintable(window.statusBar()->currentMessage()));
+        window.controller()->ask(QStringLiteral("Hello?"), false);
+        QTRY_VERIFY_WITH_TIMEOUT(window.messages()->rowCount() == 2
+                                     && window.messages()->message(1).state
+                                            == folio::app::ChatMessage::State::Done,
+                                 30000);
+        QCOMPARE(window.messages()->message(1).text, QStringLiteral("Hello from the endpoint."));
+        window.settings()->setModelSource(folio::app::ModelSource::None);
+    }
+
     void layerWorkNeverOnUiThread()
     {
         const folio::app::LayerWorkCounts counts = folio::app::layerWorkCounts();
         QVERIFY2(counts.calls > 10, qPrintable(QString::number(counts.calls)));
         QCOMPARE(counts.onUiThread, 0);
+        // The paths the tests above drove were counted (and so checked).
+        for (const char *kind :
+             {"ingest: repository", "ingest: pack", "ingest: list refs", "ingest: restore sources",
+              "storage: save sources", "storage: load sources", "storage: add message"})
+            QVERIFY2(counts.kinds.contains(QLatin1String(kind)),
+                     qPrintable(counts.kinds.join(QStringLiteral(", "))));
     }
 
 private:
     QTemporaryDir m_settingsDir;
     QTemporaryDir m_dataDir;
+    QString m_refsRepo;
+    QByteArray m_firstCommit;
+    QByteArray m_secondCommit;
 };
 
 QTEST_MAIN(TestMainWindow)
