@@ -28,11 +28,6 @@ namespace {
 // Poppler's extracted text never contains one after ingest's normalisation of control characters).
 constexpr QChar kPageBreak(u'\f');
 
-QString tr(const char *text)
-{
-    return QCoreApplication::translate("folio::app::SessionSources", text);
-}
-
 QJsonArray toArray(const QStringList &list)
 {
     return QJsonArray::fromStringList(list);
@@ -204,7 +199,9 @@ IngestRequest requestForRecord(const storage::Source &record, QString *error)
                                                       &perr);
     if (perr.error != QJsonParseError::NoError || !doc.isObject()) {
         if (error)
-            *error = tr("the stored options of %1 are not valid JSON").arg(record.uri);
+            *error = QCoreApplication::translate("folio::app::SessionSources",
+                                                 "the stored options of %1 are not valid JSON")
+                         .arg(record.uri);
         return r;
     }
     const QJsonObject o = doc.object();
@@ -230,7 +227,9 @@ IngestRequest requestForRecord(const storage::Source &record, QString *error)
         r.kind = IngestRequest::Kind::Path;
         r.paths = QStringList{record.uri};
     } else if (error) {
-        *error = tr("unknown kind of source \"%1\" (%2)").arg(record.kind, record.uri);
+        *error = QCoreApplication::translate("folio::app::SessionSources",
+                                             "unknown kind of source \"%1\" (%2)")
+                     .arg(record.kind, record.uri);
     }
     return r;
 }
@@ -248,7 +247,8 @@ RestoreOutcome restoreSources(const std::vector<storage::Source> &records,
     };
     for (const storage::Source &record : records) {
         if (cancel && cancel->load()) {
-            fail(record.uri, OpenResult::Cancelled, tr("cancelled"));
+            fail(record.uri, OpenResult::Cancelled,
+                 QCoreApplication::translate("folio::app::SessionSources", "cancelled"));
             break;
         }
         QString error;
@@ -281,21 +281,32 @@ RestoreOutcome restoreSources(const std::vector<storage::Source> &records,
                     break;
                 }
                 why = in.status.result == OpenResult::NeedsPassword
-                          ? tr("%1 needs its password; using the text stored with the session")
+                          ? QCoreApplication::translate(
+                                "folio::app::SessionSources",
+                                "%1 needs its password; using the text stored with the session")
                                 .arg(name)
-                          : tr("%1 could not be read (%2); using the text stored with the session")
+                          : QCoreApplication::translate(
+                                "folio::app::SessionSources",
+                                "%1 could not be read (%2); using the text stored with the session")
                                 .arg(name, in.status.message);
             } else {
-                why = exists ? tr("%1 changed since it was added; using the text stored with the "
-                                  "session")
-                                   .arg(name)
-                             : tr("%1 moved or was deleted; using the text stored with the session")
-                                   .arg(name);
+                why = exists
+                          ? QCoreApplication::translate(
+                                "folio::app::SessionSources",
+                                "%1 changed since it was added; using the text stored with the "
+                                "session")
+                                .arg(name)
+                          : QCoreApplication::translate(
+                                "folio::app::SessionSources",
+                                "%1 moved or was deleted; using the text stored with the session")
+                                .arg(name);
             }
             // Records written before the text was stored (or by hand) may have none.
             if (!options.contains(QLatin1String("pages")) && record.extractedText.isEmpty()) {
                 fail(name, exists ? OpenResult::Failed : OpenResult::NotFound,
-                     tr("%1: no text was stored with the session (%2)").arg(record.uri, why));
+                     QCoreApplication::translate("folio::app::SessionSources",
+                                                 "%1: no text was stored with the session (%2)")
+                         .arg(record.uri, why));
                 continue;
             }
             restored.contents = contentsFromStoredText(record, options);
@@ -313,14 +324,18 @@ RestoreOutcome restoreSources(const std::vector<storage::Source> &records,
                                     : record.uri;
         if (!in.status.ok() || in.sources.empty()) {
             fail(display, in.status.ok() ? OpenResult::Failed : in.status.result,
-                 in.status.ok() ? tr("nothing was read") : in.status.message);
+                 in.status.ok()
+                     ? QCoreApplication::translate("folio::app::SessionSources", "nothing was read")
+                     : in.status.message);
             if (in.status.result == OpenResult::Cancelled)
                 break;
             continue;
         }
         if (record.kind == QLatin1String("text") && !record.revision.isEmpty()
             && fileHash(record.uri) != record.revision) {
-            const QString note = tr("%1 changed since it was added").arg(record.uri);
+            const QString note = QCoreApplication::translate("folio::app::SessionSources",
+                                                             "%1 changed since it was added")
+                                     .arg(record.uri);
             in.sources.front().notes << note;
             out.notes << note;
         }

@@ -66,10 +66,6 @@
         <source>No model is loaded.</source>
         <translation>Kein Modell geladen.</translation>
     </message>
-    <message>
-        <source>The prompt has %L1 tokens; the model's context is %L2.</source>
-        <translation>Der Prompt hat %L1 Tokens; der Kontext des Modells ist %L2.</translation>
-    </message>
 </context>
 <context>
     <name>folio::app::IngestService</name>
@@ -87,7 +83,10 @@
     </message>
     <message numerus="yes">
         <source>Skipped (%n)</source>
-        <translation><numerusform>Übersprungen (%n)</numerusform><numerusform>Übersprungen (%n)</numerusform></translation>
+        <translation>
+            <numerusform>Übersprungen (%n)</numerusform>
+            <numerusform>Übersprungen (%n)</numerusform>
+        </translation>
     </message>
     <message>
         <source>Reading repository %1…</source>
@@ -95,15 +94,60 @@
     </message>
     <message numerus="yes">
         <source>Reading %n document(s)…</source>
-        <translation><numerusform>Lese %n Dokument…</numerusform><numerusform>Lese %n Dokumente…</numerusform></translation>
+        <translation>
+            <numerusform>Lese %n Dokument…</numerusform>
+            <numerusform>Lese %n Dokumente…</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>Reading %n file(s) and folder(s)…</source>
-        <translation><numerusform>Lese %n Datei oder Ordner…</numerusform><numerusform>Lese %n Dateien und Ordner…</numerusform></translation>
+        <translation>
+            <numerusform>Lese %n Datei oder Ordner…</numerusform>
+            <numerusform>Lese %n Dateien und Ordner…</numerusform>
+        </translation>
     </message>
     <message>
         <source>Counting tokens…</source>
         <translation>Zähle Tokens…</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>Fertig</translation>
+    </message>
+    <message>
+        <source>Reading sources…</source>
+        <translation>Quellen werden gelesen…</translation>
+    </message>
+    <message>
+        <source>Restoring the session&apos;s sources…</source>
+        <translation>Die Quellen der Sitzung werden wiederhergestellt…</translation>
+    </message>
+</context>
+<context>
+    <name>folio::app::RemoteAnswerBackend</name>
+    <message>
+        <source>remote: %1</source>
+        <translation>entfernt: %1</translation>
+    </message>
+    <message>
+        <source>Answers come from %1 (%2).</source>
+        <translation>Antworten kommen von %1 (%2).</translation>
+    </message>
+    <message>
+        <source>local server %1 (pid %2)</source>
+        <translation>lokaler Server %1 (PID %2)</translation>
+    </message>
+    <message>
+        <source>Using the running Folio server at %1 (pid %2): the model is not loaded a second time.</source>
+        <translation>Der laufende Folio-Server unter %1 (PID %2) wird verwendet: Das Modell wird nicht ein zweites Mal geladen.</translation>
+    </message>
+    <message>
+        <source>An answer is already running.</source>
+        <translation>Es läuft bereits eine Antwort.</translation>
+    </message>
+    <message>
+        <source>The remote endpoint needs a URL and a model name (Settings → Model).</source>
+        <translation>Der entfernte Endpunkt braucht eine URL und einen Modellnamen (Einstellungen → Modell).</translation>
     </message>
 </context>
 <context>
@@ -119,6 +163,53 @@
     <message>
         <source>No model is loaded. Choose one in Settings.</source>
         <translation>Kein Modell geladen. Wählen Sie eines in den Einstellungen.</translation>
+    </message>
+    <message>
+        <source>Some sources of this session could not be read again: %1</source>
+        <translation>Einige Quellen dieser Sitzung konnten nicht erneut gelesen werden: %1</translation>
+    </message>
+</context>
+<context>
+    <name>folio::app::SessionSources</name>
+    <message>
+        <source>the stored options of %1 are not valid JSON</source>
+        <translation>die gespeicherten Optionen von %1 sind kein gültiges JSON</translation>
+    </message>
+    <message>
+        <source>unknown kind of source &quot;%1&quot; (%2)</source>
+        <translation>unbekannte Art von Quelle „%1“ (%2)</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>abgebrochen</translation>
+    </message>
+    <message>
+        <source>%1 needs its password; using the text stored with the session</source>
+        <translation>%1 braucht sein Passwort; der mit der Sitzung gespeicherte Text wird verwendet</translation>
+    </message>
+    <message>
+        <source>%1 could not be read (%2); using the text stored with the session</source>
+        <translation>%1 konnte nicht gelesen werden (%2); der mit der Sitzung gespeicherte Text wird verwendet</translation>
+    </message>
+    <message>
+        <source>%1 changed since it was added; using the text stored with the session</source>
+        <translation>%1 hat sich seit dem Hinzufügen geändert; der mit der Sitzung gespeicherte Text wird verwendet</translation>
+    </message>
+    <message>
+        <source>%1 moved or was deleted; using the text stored with the session</source>
+        <translation>%1 wurde verschoben oder gelöscht; der mit der Sitzung gespeicherte Text wird verwendet</translation>
+    </message>
+    <message>
+        <source>%1: no text was stored with the session (%2)</source>
+        <translation>%1: mit der Sitzung wurde kein Text gespeichert (%2)</translation>
+    </message>
+    <message>
+        <source>nothing was read</source>
+        <translation>es wurde nichts gelesen</translation>
+    </message>
+    <message>
+        <source>%1 changed since it was added</source>
+        <translation>%1 hat sich seit dem Hinzufügen geändert</translation>
     </message>
 </context>
 <context>
@@ -198,7 +289,10 @@
     </message>
     <message numerus="yes">
         <source>Thinking (%n words)</source>
-        <translation><numerusform>Überlegung (%n Wort)</numerusform><numerusform>Überlegung (%n Wörter)</numerusform></translation>
+        <translation>
+            <numerusform>Überlegung (%n Wort)</numerusform>
+            <numerusform>Überlegung (%n Wörter)</numerusform>
+        </translation>
     </message>
     <message>
         <source>Thinking…</source>
@@ -238,7 +332,10 @@
     </message>
     <message numerus="yes">
         <source>%n unverified citation(s)</source>
-        <translation><numerusform>%n ungeprüftes Zitat</numerusform><numerusform>%n ungeprüfte Zitate</numerusform></translation>
+        <translation>
+            <numerusform>%n ungeprüftes Zitat</numerusform>
+            <numerusform>%n ungeprüfte Zitate</numerusform>
+        </translation>
     </message>
     <message>
         <source>Regenerate</source>
@@ -566,7 +663,10 @@
     </message>
     <message numerus="yes">
         <source>%n documents</source>
-        <translation><numerusform>%n Dokument</numerusform><numerusform>%n Dokumente</numerusform></translation>
+        <translation>
+            <numerusform>%n Dokument</numerusform>
+            <numerusform>%n Dokumente</numerusform>
+        </translation>
     </message>
     <message>
         <source>The password was wrong. Password for %1:</source>
@@ -623,6 +723,14 @@
     <message>
         <source>Loaded %1.</source>
         <translation>%1 geladen.</translation>
+    </message>
+    <message>
+        <source>&amp;Clone Repository from URL…</source>
+        <translation>Repository von URL &amp;klonen…</translation>
+    </message>
+    <message>
+        <source>Open Repository</source>
+        <translation>Repository öffnen</translation>
     </message>
 </context>
 <context>
@@ -684,12 +792,83 @@
         <translation>Wählen Sie einen Ordner in einem Git-Repository oder fügen Sie eine URL zum Klonen ein.</translation>
     </message>
     <message>
-        <source>The repository will be cloned into Folio's cache first.</source>
-        <translation>Das Repository wird zuerst in den Cache von Folio geklont.</translation>
-    </message>
-    <message>
         <source>%1 does not exist.</source>
         <translation>%1 existiert nicht.</translation>
+    </message>
+    <message>
+        <source>&amp;Branch or tag:</source>
+        <translation>&amp;Branch oder Tag:</translation>
+    </message>
+    <message>
+        <source>Recent &amp;commits:</source>
+        <translation>Letzte &amp;Commits:</translation>
+    </message>
+    <message>
+        <source>Branch or tag</source>
+        <translation>Branch oder Tag</translation>
+    </message>
+    <message>
+        <source>Recent commits</source>
+        <translation>Letzte Commits</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>Betreff</translation>
+    </message>
+    <message>
+        <source>Author</source>
+        <translation>Autor</translation>
+    </message>
+    <message>
+        <source>Date</source>
+        <translation>Datum</translation>
+    </message>
+    <message>
+        <source>Commit</source>
+        <translation>Commit</translation>
+    </message>
+    <message>
+        <source>Reading the branches and commits of %1…</source>
+        <translation>Branches und Commits von %1 werden gelesen…</translation>
+    </message>
+    <message>
+        <source>HEAD (detached)</source>
+        <translation>HEAD (losgelöst)</translation>
+    </message>
+    <message>
+        <source>HEAD (%1)</source>
+        <translation>HEAD (%1)</translation>
+    </message>
+    <message>
+        <source>branch %1</source>
+        <translation>Branch %1</translation>
+    </message>
+    <message>
+        <source>tag %1</source>
+        <translation>Tag %1</translation>
+    </message>
+    <message>
+        <source>%1 (HEAD)</source>
+        <translation>%1 (HEAD)</translation>
+    </message>
+    <message>
+        <source>The repository will be cloned into Folio&apos;s cache first; type a branch, tag or commit, or leave the revision empty for its HEAD.</source>
+        <translation>Das Repository wird zuerst in Folios Cache geklont; geben Sie einen Branch, Tag oder Commit ein oder lassen Sie die Revision leer für seinen HEAD.</translation>
+    </message>
+    <message>
+        <source>A bare repository has no working tree.</source>
+        <translation>Ein Bare-Repository hat keinen Arbeitsbaum.</translation>
+    </message>
+    <message>
+        <source>The repository has no commits yet; read its working tree.</source>
+        <translation>Das Repository hat noch keine Commits; lesen Sie seinen Arbeitsbaum.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n branch(es), %1 tag(s); pick a branch, tag or commit, or leave the revision empty for HEAD.</source>
+        <translation>
+            <numerusform>%n Branch, %1 Tag(s); wählen Sie einen Branch, Tag oder Commit oder lassen Sie die Revision leer für HEAD.</numerusform>
+            <numerusform>%n Branches, %1 Tag(s); wählen Sie einen Branch, Tag oder Commit oder lassen Sie die Revision leer für HEAD.</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -1040,13 +1219,33 @@
         <source>This is the random-weight demo model.</source>
         <translation>Das ist das Demo-Modell mit Zufallsgewichten.</translation>
     </message>
+    <message>
+        <source>Endpoint preset</source>
+        <translation>Endpunkt-Vorlage</translation>
+    </message>
+    <message>
+        <source>Custom</source>
+        <translation>Eigene</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>API-Schlüssel</translation>
+    </message>
+    <message>
+        <source>kept in a file only you can read; empty: none</source>
+        <translation>in einer Datei, die nur Sie lesen können; leer: keiner</translation>
+    </message>
+    <message>
+        <source>Preset:</source>
+        <translation>Vorlage:</translation>
+    </message>
+    <message>
+        <source>API key:</source>
+        <translation>API-Schlüssel:</translation>
+    </message>
 </context>
 <context>
     <name>folio::ui::SourcesPanel</name>
-    <message>
-        <source>%1 (%2 s)</source>
-        <translation>%1 (%2 s)</translation>
-    </message>
     <message>
         <source>Sources</source>
         <translation>Quellen</translation>
@@ -1110,6 +1309,45 @@
     <message>
         <source>&lt;code&gt;%1&lt;/code&gt; (%2): saves %3, total %4</source>
         <translation>&lt;code&gt;%1&lt;/code&gt; (%2): spart %3, gesamt %4</translation>
+    </message>
+    <message numerus="yes">
+        <source>Read %1: %n file(s) or page(s), %2 skipped, in %3 s (%4 per second)</source>
+        <translation>
+            <numerusform>%1 gelesen: %n Datei oder Seite, %2 übersprungen, in %3 s (%4 pro Sekunde)</numerusform>
+            <numerusform>%1 gelesen: %n Dateien oder Seiten, %2 übersprungen, in %3 s (%4 pro Sekunde)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Working…</source>
+        <translation>In Arbeit…</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 s</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <source>%1/s</source>
+        <translation>%1/s</translation>
+    </message>
+    <message>
+        <source>%1 files/s</source>
+        <translation>%1 Dateien/s</translation>
+    </message>
+    <message>
+        <source>time left unknown</source>
+        <translation>Restzeit unbekannt</translation>
+    </message>
+    <message>
+        <source>about %1 s left</source>
+        <translation>noch etwa %1 s</translation>
+    </message>
+    <message>
+        <source>%1 %2 of %3, %4, %5 (%6)</source>
+        <translation>%1 %2 von %3, %4, %5 (%6)</translation>
     </message>
 </context>
 <context>

@@ -66,10 +66,6 @@
         <source>No model is loaded.</source>
         <translation>尚未加载模型。</translation>
     </message>
-    <message>
-        <source>The prompt has %L1 tokens; the model's context is %L2.</source>
-        <translation>提示有 %L1 个词元；模型的上下文为 %L2。</translation>
-    </message>
 </context>
 <context>
     <name>folio::app::IngestService</name>
@@ -87,7 +83,9 @@
     </message>
     <message numerus="yes">
         <source>Skipped (%n)</source>
-        <translation><numerusform>已跳过（%n）</numerusform></translation>
+        <translation>
+            <numerusform>已跳过（%n）</numerusform>
+        </translation>
     </message>
     <message>
         <source>Reading repository %1…</source>
@@ -95,15 +93,58 @@
     </message>
     <message numerus="yes">
         <source>Reading %n document(s)…</source>
-        <translation><numerusform>正在读取 %n 个文档…</numerusform></translation>
+        <translation>
+            <numerusform>正在读取 %n 个文档…</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>Reading %n file(s) and folder(s)…</source>
-        <translation><numerusform>正在读取 %n 个文件和文件夹…</numerusform></translation>
+        <translation>
+            <numerusform>正在读取 %n 个文件和文件夹…</numerusform>
+        </translation>
     </message>
     <message>
         <source>Counting tokens…</source>
         <translation>正在统计词元…</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>Reading sources…</source>
+        <translation>正在读取来源…</translation>
+    </message>
+    <message>
+        <source>Restoring the session&apos;s sources…</source>
+        <translation>正在恢复会话的来源…</translation>
+    </message>
+</context>
+<context>
+    <name>folio::app::RemoteAnswerBackend</name>
+    <message>
+        <source>remote: %1</source>
+        <translation>远程：%1</translation>
+    </message>
+    <message>
+        <source>Answers come from %1 (%2).</source>
+        <translation>回答来自 %1（%2）。</translation>
+    </message>
+    <message>
+        <source>local server %1 (pid %2)</source>
+        <translation>本地服务器 %1（pid %2）</translation>
+    </message>
+    <message>
+        <source>Using the running Folio server at %1 (pid %2): the model is not loaded a second time.</source>
+        <translation>正在使用 %1 上运行的 Folio 服务器（pid %2）：模型不会再加载一份。</translation>
+    </message>
+    <message>
+        <source>An answer is already running.</source>
+        <translation>已有一个回答正在进行。</translation>
+    </message>
+    <message>
+        <source>The remote endpoint needs a URL and a model name (Settings → Model).</source>
+        <translation>远程端点需要 URL 和模型名称（设置 → 模型）。</translation>
     </message>
 </context>
 <context>
@@ -119,6 +160,53 @@
     <message>
         <source>No model is loaded. Choose one in Settings.</source>
         <translation>尚未加载模型。请在设置中选择一个。</translation>
+    </message>
+    <message>
+        <source>Some sources of this session could not be read again: %1</source>
+        <translation>此会话的部分来源无法重新读取：%1</translation>
+    </message>
+</context>
+<context>
+    <name>folio::app::SessionSources</name>
+    <message>
+        <source>the stored options of %1 are not valid JSON</source>
+        <translation>%1 保存的选项不是有效的 JSON</translation>
+    </message>
+    <message>
+        <source>unknown kind of source &quot;%1&quot; (%2)</source>
+        <translation>未知的来源类型“%1”（%2）</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>%1 needs its password; using the text stored with the session</source>
+        <translation>%1 需要密码；改用随会话保存的文本</translation>
+    </message>
+    <message>
+        <source>%1 could not be read (%2); using the text stored with the session</source>
+        <translation>无法读取 %1（%2）；改用随会话保存的文本</translation>
+    </message>
+    <message>
+        <source>%1 changed since it was added; using the text stored with the session</source>
+        <translation>%1 在添加后已更改；改用随会话保存的文本</translation>
+    </message>
+    <message>
+        <source>%1 moved or was deleted; using the text stored with the session</source>
+        <translation>%1 已被移动或删除；改用随会话保存的文本</translation>
+    </message>
+    <message>
+        <source>%1: no text was stored with the session (%2)</source>
+        <translation>%1：会话中没有保存文本（%2）</translation>
+    </message>
+    <message>
+        <source>nothing was read</source>
+        <translation>未读取到任何内容</translation>
+    </message>
+    <message>
+        <source>%1 changed since it was added</source>
+        <translation>%1 在添加后已更改</translation>
     </message>
 </context>
 <context>
@@ -198,7 +286,9 @@
     </message>
     <message numerus="yes">
         <source>Thinking (%n words)</source>
-        <translation><numerusform>思考过程（%n 个词）</numerusform></translation>
+        <translation>
+            <numerusform>思考过程（%n 个词）</numerusform>
+        </translation>
     </message>
     <message>
         <source>Thinking…</source>
@@ -238,7 +328,9 @@
     </message>
     <message numerus="yes">
         <source>%n unverified citation(s)</source>
-        <translation><numerusform>%n 处引用未经验证</numerusform></translation>
+        <translation>
+            <numerusform>%n 处引用未经验证</numerusform>
+        </translation>
     </message>
     <message>
         <source>Regenerate</source>
@@ -566,7 +658,9 @@
     </message>
     <message numerus="yes">
         <source>%n documents</source>
-        <translation><numerusform>%n 个文档</numerusform></translation>
+        <translation>
+            <numerusform>%n 个文档</numerusform>
+        </translation>
     </message>
     <message>
         <source>The password was wrong. Password for %1:</source>
@@ -623,6 +717,14 @@
     <message>
         <source>Loaded %1.</source>
         <translation>已加载 %1。</translation>
+    </message>
+    <message>
+        <source>&amp;Clone Repository from URL…</source>
+        <translation>从 URL 克隆仓库(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Open Repository</source>
+        <translation>打开仓库</translation>
     </message>
 </context>
 <context>
@@ -684,12 +786,82 @@
         <translation>选择 git 仓库中的一个文件夹，或粘贴要克隆的 URL。</translation>
     </message>
     <message>
-        <source>The repository will be cloned into Folio's cache first.</source>
-        <translation>仓库将先被克隆到 Folio 的缓存中。</translation>
-    </message>
-    <message>
         <source>%1 does not exist.</source>
         <translation>%1 不存在。</translation>
+    </message>
+    <message>
+        <source>&amp;Branch or tag:</source>
+        <translation>分支或标签(&amp;B)：</translation>
+    </message>
+    <message>
+        <source>Recent &amp;commits:</source>
+        <translation>最近的提交(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>Branch or tag</source>
+        <translation>分支或标签</translation>
+    </message>
+    <message>
+        <source>Recent commits</source>
+        <translation>最近的提交</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>主题</translation>
+    </message>
+    <message>
+        <source>Author</source>
+        <translation>作者</translation>
+    </message>
+    <message>
+        <source>Date</source>
+        <translation>日期</translation>
+    </message>
+    <message>
+        <source>Commit</source>
+        <translation>提交</translation>
+    </message>
+    <message>
+        <source>Reading the branches and commits of %1…</source>
+        <translation>正在读取 %1 的分支和提交…</translation>
+    </message>
+    <message>
+        <source>HEAD (detached)</source>
+        <translation>HEAD（分离）</translation>
+    </message>
+    <message>
+        <source>HEAD (%1)</source>
+        <translation>HEAD（%1）</translation>
+    </message>
+    <message>
+        <source>branch %1</source>
+        <translation>分支 %1</translation>
+    </message>
+    <message>
+        <source>tag %1</source>
+        <translation>标签 %1</translation>
+    </message>
+    <message>
+        <source>%1 (HEAD)</source>
+        <translation>%1（HEAD）</translation>
+    </message>
+    <message>
+        <source>The repository will be cloned into Folio&apos;s cache first; type a branch, tag or commit, or leave the revision empty for its HEAD.</source>
+        <translation>仓库会先克隆到 Folio 的缓存中；请输入分支、标签或提交，留空则使用其 HEAD。</translation>
+    </message>
+    <message>
+        <source>A bare repository has no working tree.</source>
+        <translation>裸仓库没有工作树。</translation>
+    </message>
+    <message>
+        <source>The repository has no commits yet; read its working tree.</source>
+        <translation>该仓库还没有提交；请读取其工作树。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n branch(es), %1 tag(s); pick a branch, tag or commit, or leave the revision empty for HEAD.</source>
+        <translation>
+            <numerusform>%n 个分支，%1 个标签；请选择分支、标签或提交，留空则使用 HEAD。</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -1040,13 +1212,33 @@
         <source>This is the random-weight demo model.</source>
         <translation>这是随机权重的演示模型。</translation>
     </message>
+    <message>
+        <source>Endpoint preset</source>
+        <translation>端点预设</translation>
+    </message>
+    <message>
+        <source>Custom</source>
+        <translation>自定义</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <source>kept in a file only you can read; empty: none</source>
+        <translation>保存在只有你能读取的文件中；留空表示无</translation>
+    </message>
+    <message>
+        <source>Preset:</source>
+        <translation>预设：</translation>
+    </message>
+    <message>
+        <source>API key:</source>
+        <translation>API 密钥：</translation>
+    </message>
 </context>
 <context>
     <name>folio::ui::SourcesPanel</name>
-    <message>
-        <source>%1 (%2 s)</source>
-        <translation>%1（%2 秒）</translation>
-    </message>
     <message>
         <source>Sources</source>
         <translation>来源</translation>
@@ -1110,6 +1302,44 @@
     <message>
         <source>&lt;code&gt;%1&lt;/code&gt; (%2): saves %3, total %4</source>
         <translation>&lt;code&gt;%1&lt;/code&gt;（%2）：节省 %3，合计 %4</translation>
+    </message>
+    <message numerus="yes">
+        <source>Read %1: %n file(s) or page(s), %2 skipped, in %3 s (%4 per second)</source>
+        <translation>
+            <numerusform>已读取 %1：%n 个文件或页面，跳过 %2 个，用时 %3 秒（每秒 %4 个）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Working…</source>
+        <translation>处理中…</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
+    </message>
+    <message>
+        <source>%1/s</source>
+        <translation>%1/秒</translation>
+    </message>
+    <message>
+        <source>%1 files/s</source>
+        <translation>%1 个文件/秒</translation>
+    </message>
+    <message>
+        <source>time left unknown</source>
+        <translation>剩余时间未知</translation>
+    </message>
+    <message>
+        <source>about %1 s left</source>
+        <translation>约剩 %1 秒</translation>
+    </message>
+    <message>
+        <source>%1 %2 of %3, %4, %5 (%6)</source>
+        <translation>%1 %2 / %3，%4，%5（%6）</translation>
     </message>
 </context>
 <context>
