@@ -6,15 +6,9 @@
 #include "app/model_directory.h"
 #include "app/thread_guard.h"
 #include "app/worker_thread.h"
-#include "folio/chat_format.h"
-#include "folio/engine.h"
-#include "folio/tokenizer.h"
 
-#include <QCryptographicHash>
 #include <QDir>
 #include <QElapsedTimer>
-#include <QRandomGenerator>
-#include <QScopeGuard>
 
 #include <mutex>
 
@@ -22,14 +16,11 @@ namespace folio::app {
 
 struct InferenceService::State
 {
-    std::shared_ptr<const folio::Model> model;
-    std::shared_ptr<const folio::Tokenizer> tokenizer;
-    // The state after the system prompt (instructions + sources), and the hash of its text.
-    std::unique_ptr<folio::Session> prefix;
-    QByteArray prefixKey;
+    std::shared_ptr<server::EngineBackend> backend; // engine thread only
     std::atomic_bool stop{false};
     std::mutex activeMutex;
-    folio::Session *active = nullptr; // the session running now, for cancel()
+    server::CancelToken *active = nullptr; // the answer running now, for stop()
+    QElapsedTimer clock;                   // since the running answer started (engine thread only)
 };
 
 namespace {
@@ -45,9 +36,9 @@ public:
     {
         m_clock.start();
     }
-    void add(const std::string &text)
+    void add(const QString &text)
     {
-        m_pending += QString::fromStdString(text);
+        m_pending += text;
         if (m_clock.elapsed() >= 30)
             flush();
     }
@@ -92,10 +83,7 @@ InferenceService::~InferenceService()
 {
     stop();
     auto state = m_state;
-    m_thread->post([state] {
-        state->prefix.reset();
-        state->model.reset();
-    });
+    m_thread->post([state] { state->backend.reset(); });
     m_thread.reset();
 }
 
@@ -108,34 +96,36 @@ void InferenceService::loadModel(const QString &directory, int threads)
 {
     m_loaded = false;
     auto state = m_state;
-    m_thread->post([this, state, directory, threads] {
+    server::EngineBackend::Options options;
+    options.prefillChunk = kPrefillChunk;
+    options.snapshots = m_snapshots;
+    // Prefill progress of the running answer over the whole prompt (the reused part counts as
+    // done), the rate of this prefill, and the time left at that rate.
+    options.prefillProgress = [this, state](std::size_t done, std::size_t total) {
+        const qint64 reused = state->backend ? state->backend->lastPrefix().reusedTokens : 0;
+        const qint64 d = reused + qint64(done), all = reused + qint64(total);
+        const double seconds = state->clock.elapsed() / 1000.0;
+        const double rate = seconds > 0 ? double(done) / seconds : 0;
+        const double eta = rate > 0 ? double(total - done) / rate : 0;
+        postBack(this, [this, d, all, rate, eta] { Q_EMIT prefillProgress(d, all, rate, eta); });
+    };
+    m_thread->post([this, state, directory, threads, options] {
         noteLayerWork("engine: load model");
-        state->prefix.reset();
-        state->prefixKey.clear();
-        folio::LoadOptions options;
-        options.threads = threads;
-        auto model = folio::Model::load(directory.toStdString(), options);
-        if (!model) {
-            const QString m = QString::fromStdString(model.status().message());
+        state->backend.reset();
+        auto backend = server::EngineBackend::load(directory.toStdString(), options, threads);
+        if (!backend) {
+            const QString m = QString::fromStdString(backend.status().message());
             postBack(this, [this, m] { Q_EMIT loadFailed(m); });
             return;
         }
-        auto tokenizer = folio::Tokenizer::load(
-            QDir(directory).filePath(QStringLiteral("tokenizer.json")).toStdString());
-        if (!tokenizer) {
-            const QString m = QString::fromStdString(tokenizer.status().message());
-            postBack(this, [this, m] { Q_EMIT loadFailed(m); });
-            return;
-        }
-        state->model = *model;
-        state->tokenizer = *tokenizer;
+        state->backend = std::move(*backend);
         const ModelDirectoryInfo dirInfo = inspectModelDirectory(directory);
         ModelInfo info;
         info.directory = directory;
         info.randomWeights = dirInfo.looksLikeDemo;
         info.name = QDir(directory).dirName();
         info.device = QStringLiteral("CPU");
-        info.contextTokens = state->model->info().max_context;
+        info.contextTokens = state->backend->model()->info().max_context;
         info.memoryBytes = dirInfo.weightBytes;
         postBack(this, [this, info] {
             m_info = info;
@@ -160,20 +150,19 @@ void InferenceService::answer(const AnswerRequest &request)
     Q_EMIT busyChanged(true);
     m_thread->post([this, state, request] {
         noteLayerWork("engine: answer");
-        QElapsedTimer clock;
-        clock.start();
         auto finish = [this](ChatMessage::State s, AnswerStats stats, QString error) {
             postBack(this, [this, s, stats, error] {
                 Q_EMIT busyChanged(false);
                 Q_EMIT answerFinished(s, stats, error);
             });
         };
-        if (!state->model || !state->tokenizer) {
+        server::EngineBackend *backend = state->backend.get();
+        if (!backend) {
             finish(ChatMessage::State::Failed, {}, tr("No model is loaded."));
             return;
         }
         // The prompt is built where every Folio front end builds it (analysis_prompt.h), so a
-        // prefix state made here is the one the CLI and the server would make.
+        // prefix state or snapshot made here is the one the CLI and the server would make.
         QVector<folio::analysis::Turn> history;
         for (const ChatMessage &m : request.history)
             history.append({m.role == ChatMessage::Role::User, m.text, m.thinking});
@@ -183,133 +172,63 @@ void InferenceService::answer(const AnswerRequest &request)
             finish(ChatMessage::State::Failed, {}, QString::fromStdString(built.status().message()));
             return;
         }
-        // The system prompt ends where "<｜User｜>" (an added token) begins, so its tokens are a
-        // prefix of the whole prompt's tokens and its state can be reused.
-        const std::string &full = built.value().text;
-        std::string systemPart = built.value().prefixText;
-        const bool splits = full.compare(0, systemPart.size(), systemPart) == 0;
-        if (!splits)
-            systemPart.clear();
-        const std::vector<int32_t> prefixIds = state->tokenizer->encode(systemPart);
-        const std::vector<int32_t> restIds = state->tokenizer->encode(
-            std::string_view(full).substr(systemPart.size()));
-        const QByteArray key = QCryptographicHash::hash(QByteArray::fromStdString(systemPart),
-                                                        QCryptographicHash::Sha256);
-        const qint64 total = qint64(prefixIds.size() + restIds.size());
-        const qint64 context = state->model->info().max_context;
-        if (context > 0 && total + request.maxTokens / 8 > context) {
-            finish(ChatMessage::State::Failed, {},
-                   tr("The prompt has %L1 tokens; the model's context is %L2.")
-                       .arg(total)
-                       .arg(context));
-            return;
-        }
+        server::GenerationRequest gr;
+        gr.messages = built.value().messages;
+        gr.mode = built.value().options.mode;
+        gr.reasoningEffort = built.value().options.reasoning_effort;
+        gr.maxTokens = std::max(1, request.maxTokens);
+        gr.sampling.temperature = request.sampling.temperature;
+        gr.sampling.topP = std::max(0.01, request.sampling.topP);
+        gr.sampling.topK = request.sampling.topK;
+        if (request.sampling.seed != 0)
+            gr.sampling.seed = request.sampling.seed;
 
-        AnswerStats stats;
-        stats.promptTokens = int(total);
-        std::unique_ptr<folio::Session> session;
-        qint64 done = 0;
-        auto prefill = [&](const std::vector<int32_t> &ids, bool last) -> folio::Status {
-            for (size_t at = 0; at < ids.size(); at += kPrefillChunk) {
-                if (state->stop)
-                    return folio::Status::error("cancelled");
-                const size_t end = std::min(ids.size(), at + size_t(kPrefillChunk));
-                const std::vector<int> chunk(ids.begin() + at, ids.begin() + end);
-                const bool final = last && end == ids.size();
-                const folio::Status st = session->prefill(chunk, final ? folio::LogitsMode::Last
-                                                                       : folio::LogitsMode::None);
-                if (!st)
-                    return st;
-                done += qint64(chunk.size());
-                const double seconds = clock.elapsed() / 1000.0;
-                const double rate = seconds > 0 ? done / seconds : 0;
-                const double eta = rate > 0 ? (total - done) / rate : 0;
-                const qint64 d = done;
-                postBack(this, [this, d, total, rate, eta] {
-                    Q_EMIT prefillProgress(d, total, rate, eta);
-                });
-            }
-            return {};
-        };
-        if (!systemPart.empty() && state->prefix && state->prefixKey == key) {
-            session = state->prefix->fork();
-            stats.snapshotReused = true;
-            done = qint64(prefixIds.size());
-        } else {
-            session = state->model->create_session();
-            {
-                std::lock_guard lock(state->activeMutex);
-                state->active = session.get();
-            }
-            const folio::Status st = prefill(prefixIds, restIds.empty());
-            if (!st) {
-                std::lock_guard lock(state->activeMutex);
-                state->active = nullptr;
-                const bool stopped = state->stop.load();
-                finish(stopped ? ChatMessage::State::Stopped : ChatMessage::State::Failed, stats,
-                       stopped ? QString() : QString::fromStdString(st.message()));
-                return;
-            }
-            if (!systemPart.empty()) {
-                state->prefix = session->fork();
-                state->prefixKey = key;
-            }
-        }
+        server::CancelToken cancel;
         {
             std::lock_guard lock(state->activeMutex);
-            state->active = session.get();
+            state->active = &cancel;
+            if (state->stop)
+                cancel.cancel();
         }
-        auto release = qScopeGuard([&] {
+        state->clock.start();
+        TextBatcher batcher(this, request.thinking);
+        AnswerStats stats;
+        QElapsedTimer decodeClock;
+        const auto result = backend->generate(
+            gr,
+            [&](server::DeltaKind kind, std::string_view text) {
+                if (!decodeClock.isValid()) {
+                    stats.timeToFirstTokenMs = state->clock.elapsed();
+                    decodeClock.start();
+                }
+                batcher.setThinking(kind == server::DeltaKind::Reasoning);
+                batcher.add(QString::fromUtf8(text.data(), qsizetype(text.size())));
+                return !state->stop.load();
+            },
+            cancel);
+        {
             std::lock_guard lock(state->activeMutex);
             state->active = nullptr;
-        });
-        if (const folio::Status st = prefill(restIds, true); !st) {
-            const bool stopped = state->stop.load();
-            finish(stopped ? ChatMessage::State::Stopped : ChatMessage::State::Failed, stats,
-                   stopped ? QString() : QString::fromStdString(st.message()));
-            return;
         }
-
-        folio::GenerateParams params;
-        params.max_tokens = std::max(1, request.maxTokens);
-        params.sampling.temperature = float(request.sampling.temperature);
-        params.sampling.top_p = float(std::max(0.01, request.sampling.topP));
-        params.sampling.top_k = request.sampling.topK;
-        params.sampling.seed = request.sampling.seed != 0
-                                   ? request.sampling.seed
-                                   : QRandomGenerator::global()->generate64();
-        const std::optional<int32_t> thinkEnd = state->tokenizer->token_id(folio::chat::kThinkEnd);
-        folio::StreamDecoder decoder(state->tokenizer, /*skip_special=*/true);
-        TextBatcher batcher(this, request.thinking);
-        QElapsedTimer decodeClock;
-        bool first = true;
-        const auto result = session->generate(params, [&](int token) {
-            if (first) {
-                stats.timeToFirstTokenMs = clock.elapsed();
-                decodeClock.start();
-                first = false;
-            }
-            if (thinkEnd && token == *thinkEnd) {
-                batcher.setThinking(false);
-                return !state->stop;
-            }
-            batcher.add(decoder.push(token));
-            return !state->stop.load();
-        });
-        batcher.add(decoder.finish());
         batcher.flush();
-        const qint64 used = session->position();
+        const server::PrefixStats &prefix = backend->lastPrefix();
+        if (!prefix.snapshotProblem.isEmpty())
+            qCWarning(lcApp) << prefix.snapshotProblem;
+        stats.snapshotReused = prefix.reuse != server::PrefixReuse::Prefilled;
+        const qint64 used = backend->liveTokens();
+        const qint64 context = backend->model()->info().max_context;
         postBack(this, [this, used, context] { Q_EMIT contextUsed(used, context); });
-        if (!result) {
-            const bool stopped = state->stop.load();
-            finish(stopped ? ChatMessage::State::Stopped : ChatMessage::State::Failed, stats,
-                   stopped ? QString() : QString::fromStdString(result.status().message()));
+        if (const auto *failure = std::get_if<server::ChatBackend::Failure>(&result)) {
+            finish(ChatMessage::State::Failed, stats,
+                   QString::fromStdString(failure->status.message()));
             return;
         }
-        stats.generatedTokens = int(result.value().tokens.size());
+        const server::GenerationResult &g = std::get<server::GenerationResult>(result);
+        stats.promptTokens = g.promptTokens;
+        stats.generatedTokens = g.completionTokens;
         const double decodeSeconds = decodeClock.isValid() ? decodeClock.elapsed() / 1000.0 : 0;
         stats.tokensPerSecond = decodeSeconds > 0 ? stats.generatedTokens / decodeSeconds : 0;
-        const bool stopped = result.value().reason == folio::StopReason::Callback || state->stop;
+        const bool stopped = g.finish == server::FinishReason::Cancelled || state->stop;
         finish(stopped ? ChatMessage::State::Stopped : ChatMessage::State::Done, stats, QString());
     });
 }

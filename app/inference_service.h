@@ -1,13 +1,16 @@
-// InferenceService: the local engine as an AnswerBackend. The model, its tokenizer and its
-// sessions live on one "folio-engine" thread; the UI thread only posts requests and receives
-// queued signals. An answer builds the analysis prompt (app/analysis: Folio's instructions + the
-// packed sources as the system prompt, then the branch's earlier turns and the question), prefills it in chunks — reporting
-// tokens, rate and time left, and polling the stop flag between chunks — and streams the decoded
-// text, split into the thinking part and the answer at </think>. The KV state after the system
-// prompt is kept (Session::fork) and reused while the sources stay the same.
+// InferenceService: the local engine as an AnswerBackend for the GUI. The model lives in an
+// EngineBackend (app/server/engine_backend.h — the same engine, prompt-prefix reuse and KV
+// snapshots the server and `folio-cli ask`/`chat` run on) on one "folio-engine" thread; the UI
+// thread only posts requests and receives queued signals. An answer builds the analysis prompt
+// (app/analysis: Folio's instructions + the packed sources as the system prompt, then the
+// branch's earlier turns and the question), and the backend continues from the longest state it
+// holds in memory or finds in folio.db, prefills the rest in chunks — reported as tokens, rate
+// and time left; Stop is polled between chunks — and streams the text, split into the thinking
+// part and the answer at </think>.
 #pragma once
 
 #include "app/answer_backend.h"
+#include "app/server/engine_backend.h"
 
 #include <memory>
 
@@ -27,6 +30,9 @@ public:
     explicit InferenceService(QObject *parent = nullptr);
     ~InferenceService() override;
 
+    // KV snapshots (off by default): the GUI passes its folio.db and, as `eviction`, the size
+    // cap of its settings (Settings::snapshotCapGiB). Takes effect at the next loadModel().
+    void setSnapshotOptions(const server::SnapshotOptions &options) { m_snapshots = options; }
     // Loads `directory` (config, weights, tokenizer.json) on the engine thread.
     void loadModel(const QString &directory, int threads);
     bool isLoaded() const override { return m_loaded; }
@@ -42,6 +48,7 @@ private:
     std::unique_ptr<WorkerThread> m_thread;
     bool m_loaded = false;
     ModelInfo m_info;
+    server::SnapshotOptions m_snapshots;
 };
 
 } // namespace folio::app

@@ -1,8 +1,8 @@
 // folio-bench restore: a real engine state through the snapshot store. Prefills N tokens
-// of a folio-mkmodel model, saves the session's state (Session::save), writes it as a snapshot,
-// restores it (SnapshotReader -> Session::load) and compares the restore time with the prefill it
-// replaces; then reports what zstd and lz4 do to the real state bytes. Not a test; results go to
-// BENCHMARKS.md ("Storage").
+// of a folio-mkmodel model, streams the session's state into a snapshot (Session::save_to ->
+// SnapshotWriter), restores it into a fresh session (SnapshotReader -> Session::load_from, every
+// chunk verified) and compares the restore time with the prefill it replaces; then reports what
+// zstd and lz4 do to the real state bytes. Not a test; results go to BENCHMARKS.md ("Storage").
 //
 //   folio-mkmodel --out /tmp/small --tokenizer tokenizer.json --preset small
 //   folio-bench restore --model /tmp/small [--tokens 4096] [--threads 0]
@@ -69,7 +69,7 @@ int run_restore_bench(int argc, char **argv)
     if (auto st = session->prefill(ids, folio::LogitsMode::Last, nullptr, 512); !st)
         die(QString::fromStdString(st.message()));
     const qint64 prefillNs = t.nsecsElapsed();
-    const std::string state = session->save();
+    const std::string state = session->save(); // for the comparison and compression below
 
     QTemporaryDir dir;
     auto db = Database::open(dir.filePath(QStringLiteral("folio.db")));
@@ -78,40 +78,40 @@ int run_restore_bench(int argc, char **argv)
     SnapshotStore store(**db);
     SnapshotInfo meta;
     meta.key.modelFingerprint = QString::fromStdString(info.fingerprint);
-    meta.key.stateFormat = 1;
+    meta.key.stateFormat = folio::kStateFormatVersion;
     meta.key.prefixHash = prefixHash(std::span<const int32_t>(ids.data(), ids.size()));
     meta.key.tokenCount = tokens;
     t.restart();
     auto w = store.beginWrite(meta);
     if (!w.ok())
         die(w.status().message());
-    if (Status s = (*w)->write(state.data(), state.size()); !s.ok())
-        die(s.message());
+    folio::FunctionSink sink([&](const void *p, std::size_t n) {
+        const Status st = (*w)->write(p, n);
+        return st.ok() ? folio::Status::ok() : folio::Status::error(st.message().toStdString());
+    });
+    if (auto st = session->save_to(sink); !st)
+        die(QString::fromStdString(st.message()));
     auto saved = (*w)->commit();
     if (!saved.ok())
         die(saved.status().message());
     const qint64 writeNs = t.nsecsElapsed();
 
-    // Restore: read the snapshot back into memory and load it into a fresh session.
+    // Restore: stream the verified chunks straight into a fresh session's state.
     t.restart();
     auto r = store.openForRestore(saved->id, meta.key);
     if (!r.ok())
         die(r.status().message());
-    std::string back(size_t(saved->rawSize), '\0');
-    size_t got = 0;
-    for (;;) {
-        Result<size_t> n = (*r)->read(back.data() + got, back.size() - got);
-        if (!n.ok())
-            die(n.status().message());
-        if (*n == 0)
-            break;
-        got += *n;
-    }
+    folio::FunctionSource source([&](void *p, std::size_t n) -> folio::Result<std::size_t> {
+        Result<size_t> got = (*r)->read(p, n);
+        if (!got.ok())
+            return folio::Status::error(got.status().message().toStdString());
+        return *got;
+    });
     auto restored = (*model)->create_session();
-    if (auto st = restored->load(back); !st)
+    if (auto st = restored->load_from(source); !st)
         die(QString::fromStdString(st.message()));
     const qint64 restoreNs = t.nsecsElapsed();
-    if (back != state || restored->position() != tokens)
+    if (restored->save() != state || restored->position() != tokens)
         die(QStringLiteral("the restored state differs"));
 
     out << "model " << modelDir << " (" << info.n_layers << " layers, dim " << info.dim << "), "
@@ -119,7 +119,7 @@ int run_restore_bench(int argc, char **argv)
     out << "prefill          " << QString::number(double(prefillNs) / 1e6, 'f', 1) << " ms\n";
     out << "snapshot write   " << QString::number(double(writeNs) / 1e6, 'f', 1) << " ms\n";
     out << "restore          " << QString::number(double(restoreNs) / 1e6, 'f', 1)
-        << " ms (read + verify + Session::load)\n";
+        << " ms (read + verify + Session::load_from)\n";
     out << "restore speed-up " << QString::number(double(prefillNs) / double(restoreNs), 'f', 1)
         << "x over re-prefill\n";
 

@@ -4,6 +4,7 @@
 #include "storage/chunk_codec.h"
 #include "storage/database.h"
 #include "storage/logging.h"
+#include "storage/settings_store.h"
 #include "storage/snapshot_state.h"
 #include "storage/sqlite.h"
 
@@ -352,6 +353,43 @@ Status SnapshotStore::remove(qint64 id)
     return {};
 }
 
+Result<int> SnapshotStore::removeSuperseded(const SnapshotInfo &written,
+                                            std::span<const int32_t> tokens, int keepPerBranch)
+{
+    if (written.key.tokenCount != qint64(tokens.size()))
+        return Status::error(Status::Mismatch,
+                             QStringLiteral("removeSuperseded: %1 tokens for a snapshot of %2")
+                                 .arg(tokens.size())
+                                 .arg(written.key.tokenCount));
+    Result<std::vector<SnapshotInfo>> all = written.sessionId
+                                                ? list(written.sessionId)
+                                                : query("WHERE s.session_id IS NULL"
+                                                        " ORDER BY s.created_ms DESC, s.id DESC",
+                                                        0);
+    if (!all.ok())
+        return all.status();
+    int answersKept = 1; // `written`
+    int removed = 0;
+    for (const SnapshotInfo &s : *all) { // newest first
+        if (s.id == written.id || s.key.modelFingerprint != written.key.modelFingerprint
+            || s.key.stateFormat != written.key.stateFormat || s.key.tokenCount <= 0
+            || s.key.tokenCount >= written.key.tokenCount
+            || s.key.prefixHash != prefixHash(tokens.first(size_t(s.key.tokenCount))))
+            continue;
+        bool drop = false;
+        if (s.kind == QLatin1String("checkpoint"))
+            drop = true;
+        else if (s.kind == QLatin1String("answer") && keepPerBranch > 0)
+            drop = answersKept++ >= keepPerBranch;
+        if (!drop)
+            continue;
+        if (Status st = remove(s.id); !st.ok())
+            return st;
+        ++removed;
+    }
+    return removed;
+}
+
 Result<int> SnapshotStore::evict(const EvictionPolicy &policy, qint64 keepId)
 {
     QSet<qint64> doomed;
@@ -457,6 +495,40 @@ Result<int> SnapshotStore::evict(const EvictionPolicy &policy, qint64 keepId)
 Result<int> SnapshotStore::collectGarbage()
 {
     return removeOrphanPayloads(m_db);
+}
+
+namespace {
+const QString kKeepPerBranch = QStringLiteral("snapshots.keep_per_branch");
+const QString kMaxTotalBytes = QStringLiteral("snapshots.max_total_bytes");
+} // namespace
+
+Result<EvictionPolicy> storedEvictionPolicy(Database &db)
+{
+    EvictionPolicy p;
+    SettingsStore settings(db);
+    Result<std::optional<QString>> keep = settings.value(kKeepPerBranch);
+    if (!keep.ok())
+        return keep.status();
+    Result<std::optional<QString>> cap = settings.value(kMaxTotalBytes);
+    if (!cap.ok())
+        return cap.status();
+    bool ok = true;
+    if (keep->has_value())
+        p.keepPerBranch = std::max(0, (*keep)->toInt(&ok));
+    if (ok && cap->has_value())
+        p.maxTotalBytes = std::max<qint64>(0, (*cap)->toLongLong(&ok));
+    if (!ok)
+        return Status::error(Status::Corrupt, QStringLiteral("settings %1 / %2 are not numbers")
+                                                  .arg(kKeepPerBranch, kMaxTotalBytes));
+    return p;
+}
+
+Status storeEvictionPolicy(Database &db, const EvictionPolicy &policy)
+{
+    SettingsStore settings(db);
+    if (Status s = settings.setValue(kKeepPerBranch, QString::number(policy.keepPerBranch)); !s.ok())
+        return s;
+    return settings.setValue(kMaxTotalBytes, QString::number(policy.maxTotalBytes));
 }
 
 } // namespace folio::storage

@@ -69,6 +69,16 @@ public:
                                                           std::span<const int32_t> tokens);
 
     Status remove(qint64 id);
+    // Newest-per-branch for snapshots found by their tokens rather than a message tree (the
+    // engine backend's, which belong to no session): after `written` was committed for `tokens`
+    // (its exact prefix), the snapshots of the same model, state format and session whose prefix
+    // is a proper prefix of `tokens` are its ancestors on one branch. Every ancestor of kind
+    // "checkpoint" goes (a resumption point of a prefill that has now finished), and of the
+    // ancestors of kind "answer" only the newest `keepPerBranch - 1` stay (`written` counts as
+    // one; 0 keeps them all). "prefix" snapshots — the sources' state every branch starts from —
+    // stay. Returns how many went.
+    Result<int> removeSuperseded(const SnapshotInfo &written, std::span<const int32_t> tokens,
+                                 int keepPerBranch);
     // Applies `policy` (by default the store's), never removing `keepId`. Returns how many went.
     Result<int> evict(const EvictionPolicy &policy, qint64 keepId = 0);
     Result<int> evict() { return evict(m_policy); }
@@ -82,5 +92,10 @@ private:
     Database &m_db;
     EvictionPolicy m_policy;
 };
+
+// The eviction policy stored in the database's settings, shared by every process using the file
+// (`snapshots.keep_per_branch`, `snapshots.max_total_bytes`); defaults where unset.
+Result<EvictionPolicy> storedEvictionPolicy(Database &db);
+Status storeEvictionPolicy(Database &db, const EvictionPolicy &policy);
 
 } // namespace folio::storage

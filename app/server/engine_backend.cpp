@@ -2,12 +2,17 @@
 #include "app/server/engine_backend.h"
 
 #include "app/analysis/analysis_prompt.h"
+#include "app/logging.h"
+#include "storage/database.h"
+#include "storage/snapshot_store.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 
 #include <algorithm>
 #include <random>
+#include <span>
 
 namespace folio::server {
 
@@ -24,7 +29,26 @@ std::vector<int> encode(const Tokenizer &tok, const std::string &text)
     return std::vector<int>(ids.begin(), ids.end());
 }
 
+std::span<const int32_t> head(const std::vector<int> &ids, size_t count)
+{
+    static_assert(sizeof(int) == sizeof(int32_t));
+    return std::span<const int32_t>(reinterpret_cast<const int32_t *>(ids.data()), count);
+}
+
 } // namespace
+
+QString PrefixStats::reuseName(PrefixReuse reuse)
+{
+    switch (reuse) {
+    case PrefixReuse::Snapshot:
+        return QStringLiteral("snapshot");
+    case PrefixReuse::Memory:
+        return QStringLiteral("memory");
+    case PrefixReuse::Prefilled:
+        break;
+    }
+    return {};
+}
 
 SamplingParams EngineBackend::Options::defaultSampling()
 {
@@ -38,7 +62,7 @@ SamplingParams EngineBackend::Options::defaultSampling()
 Result<std::shared_ptr<EngineBackend>> EngineBackend::load(const std::string &modelDir,
                                                            Options options, int threads)
 {
-    LoadOptions lo;
+    LoadOptions lo = options.engine;
     lo.threads = threads;
     auto model = Model::load(modelDir, lo);
     if (!model)
@@ -76,15 +100,92 @@ int EngineBackend::contextTokens() const
     return int(std::min<std::int64_t>(m_model->info().max_context, 1 << 30));
 }
 
+std::int64_t EngineBackend::liveTokens() const
+{
+    return m_live.session ? m_live.session->position() : 0;
+}
+
+storage::SnapshotStore *EngineBackend::snapshotStore()
+{
+    const SnapshotOptions &o = m_options.snapshots;
+    if (o.databasePath.isEmpty())
+        return nullptr;
+    if (!m_dbTried) {
+        m_dbTried = true;
+        auto db = storage::Database::open(o.databasePath);
+        if (!db.ok()) {
+            m_lastPrefix.snapshotWriteError = QStringLiteral("KV snapshots are off: ")
+                                              + db.status().message();
+            qCWarning(lcApp) << m_lastPrefix.snapshotWriteError;
+            return nullptr;
+        }
+        m_db = std::move(*db);
+        m_store = std::make_unique<storage::SnapshotStore>(*m_db);
+        storage::Result<storage::EvictionPolicy> policy = storage::storedEvictionPolicy(*m_db);
+        if (o.eviction)
+            m_store->setEvictionPolicy(*o.eviction);
+        else if (policy.ok())
+            m_store->setEvictionPolicy(*policy);
+        else
+            qCWarning(lcApp) << "snapshot eviction policy:" << policy.status().message();
+    }
+    return m_store.get();
+}
+
+void EngineBackend::storeSnapshot(const Session &s, const std::vector<int> &tokens, size_t count,
+                                  const QString &kind)
+{
+    storage::SnapshotStore *store = snapshotStore();
+    if (!store || qint64(count) < m_options.snapshots.minTokens || count == 0
+        || s.position() != std::int64_t(count))
+        return;
+    storage::SnapshotInfo meta;
+    meta.kind = kind;
+    meta.key.modelFingerprint = QString::fromStdString(m_model->info().fingerprint);
+    meta.key.stateFormat = kStateFormatVersion;
+    meta.key.prefixHash = storage::prefixHash(head(tokens, count));
+    meta.key.tokenCount = qint64(count);
+    auto fail = [&](const QString &why) {
+        m_lastPrefix.snapshotWriteError = QStringLiteral("%1 snapshot of %2 tokens not stored: %3")
+                                              .arg(kind)
+                                              .arg(count)
+                                              .arg(why);
+        qCWarning(lcApp) << m_lastPrefix.snapshotWriteError;
+    };
+    auto writer = store->beginWrite(meta, m_options.snapshots.write);
+    if (!writer.ok())
+        return fail(writer.status().message());
+    // The engine streams its buffers into the writer, which holds at most one chunk.
+    FunctionSink sink([&](const void *data, std::size_t size) {
+        const storage::Status st = (*writer)->write(data, size);
+        return st.ok() ? Status::ok() : Status::error(st.message().toStdString());
+    });
+    if (Status st = s.save_to(sink); !st) {
+        (*writer)->abort();
+        return fail(QString::fromStdString(st.message()));
+    }
+    storage::Result<storage::SnapshotInfo> saved = (*writer)->commit(); // + the LRU cap
+    if (!saved.ok())
+        return fail(saved.status().message());
+    ++m_lastPrefix.snapshotsWritten;
+    const int keep = store->evictionPolicy().keepPerBranch;
+    if (auto gone = store->removeSuperseded(*saved, head(tokens, count), keep); !gone.ok())
+        qCWarning(lcApp) << "removing superseded snapshots:" << gone.status().message();
+}
+
 Status EngineBackend::prefillRange(Session &s, const std::vector<int> &tokens, size_t from,
                                    size_t to, bool wantLogits, const CancelToken &cancel)
 {
     const size_t chunk = size_t(std::max(1, m_options.prefillChunk));
+    const size_t every = size_t(std::max<qint64>(0, m_options.snapshots.checkpointEvery));
     std::vector<float> logits;
-    for (size_t at = from; at < to; at += chunk) {
+    for (size_t at = from; at < to;) {
         if (cancel.isCancelled())
             return Status::error("cancelled");
-        const size_t end = std::min(to, at + chunk);
+        // Chunks end at checkpoint positions, so a checkpoint's key is a whole multiple of N.
+        size_t end = std::min(to, at + chunk);
+        if (every > 0 && snapshotStore())
+            end = std::min(end, (at / every + 1) * every);
         const bool last = end == to;
         const std::vector<int> piece(tokens.begin() + std::ptrdiff_t(at),
                                      tokens.begin() + std::ptrdiff_t(end));
@@ -92,15 +193,103 @@ Status EngineBackend::prefillRange(Session &s, const std::vector<int> &tokens, s
                                   last && wantLogits ? &logits : nullptr);
             !st)
             return st;
+        m_lastPrefix.prefilledTokens += qint64(end - at);
+        at = end;
         if (m_options.prefillProgress)
-            m_options.prefillProgress(end - from, to - from);
+            m_options.prefillProgress(size_t(m_lastPrefix.prefilledTokens), m_prefillTotal);
+        if (every > 0 && end % every == 0 && !last)
+            storeSnapshot(s, tokens, end, QStringLiteral("checkpoint"));
     }
     return Status::ok();
+}
+
+size_t EngineBackend::resume(const std::vector<int> &ids)
+{
+    // In memory: the live state when the prompt continues it, else the longest fork.
+    size_t reused = 0;
+    Cached *fork = nullptr;
+    if (m_live.session && m_live.tokens.size() < ids.size() && isPrefix(m_live.tokens, ids)) {
+        reused = m_live.tokens.size();
+    } else {
+        for (Cached *c : {&m_prompt, &m_system})
+            if (c->session && !c->tokens.empty() && isPrefix(c->tokens, ids)
+                && (!fork || c->tokens.size() > fork->tokens.size()))
+                fork = c;
+        reused = fork ? fork->tokens.size() : 0;
+    }
+    // On disk: a longer stored state wins (a new process, a cancelled prefill's checkpoint).
+    if (storage::SnapshotStore *store = snapshotStore()) {
+        const QString fingerprint = QString::fromStdString(m_model->info().fingerprint);
+        auto found = store->findLongestPrefix(fingerprint, kStateFormatVersion,
+                                              head(ids, ids.size()));
+        if (!found.ok()) {
+            qCWarning(lcApp) << "snapshot lookup:" << found.status().message();
+        } else if (found->has_value() && size_t((*found)->key.tokenCount) > reused) {
+            const storage::SnapshotInfo &info = **found;
+            QElapsedTimer clock;
+            clock.start();
+            auto restored = m_model->create_session();
+            auto reader = store->openForRestore(info.id, info.key);
+            Status st;
+            if (!reader.ok()) {
+                st = Status::error(reader.status().message().toStdString());
+            } else {
+                // Every chunk is verified before its bytes reach the engine.
+                FunctionSource source([&](void *data, std::size_t size) -> Result<std::size_t> {
+                    storage::Result<size_t> n = (*reader)->read(data, size);
+                    if (!n.ok())
+                        return Status::error(n.status().message().toStdString());
+                    return *n;
+                });
+                st = restored->load_from(source);
+                if (st && restored->position() != info.key.tokenCount)
+                    st = Status::error("the state holds " + std::to_string(restored->position())
+                                       + " tokens, the snapshot's key says "
+                                       + std::to_string(info.key.tokenCount));
+            }
+            if (st) {
+                m_live.session = std::move(restored);
+                m_live.tokens.assign(ids.begin(), ids.begin() + std::ptrdiff_t(info.key.tokenCount));
+                m_lastPrefix.reuse = PrefixReuse::Snapshot;
+                m_lastPrefix.reusedTokens = info.key.tokenCount;
+                m_lastPrefix.snapshotId = info.id;
+                m_lastPrefix.restoreSeconds = double(clock.nsecsElapsed()) / 1e9;
+                return m_live.tokens.size();
+            }
+            // Reported, removed (so the next request does not trip over it again; the prefill
+            // below stores a good one), and the prompt is prefilled instead.
+            m_lastPrefix.snapshotProblem
+                = QStringLiteral("snapshot %1 (%2, %3 tokens) could not be restored: %4; removed, "
+                                 "prefilling instead")
+                      .arg(info.id)
+                      .arg(info.kind)
+                      .arg(info.key.tokenCount)
+                      .arg(QString::fromStdString(st.message()));
+            qCWarning(lcApp) << m_lastPrefix.snapshotProblem;
+            if (reader.ok())
+                reader->reset(); // close the file before removing it
+            if (storage::Status rm = store->remove(info.id); !rm.ok())
+                qCWarning(lcApp) << "removing snapshot" << info.id << ":" << rm.message();
+        }
+    }
+    if (fork) {
+        m_live.session = fork->session->fork();
+        m_live.tokens = fork->tokens;
+    } else if (reused == 0) {
+        m_live.session = m_model->create_session();
+        m_live.tokens.clear();
+    }
+    if (reused > 0) {
+        m_lastPrefix.reuse = PrefixReuse::Memory;
+        m_lastPrefix.reusedTokens = qint64(reused);
+    }
+    return reused;
 }
 
 std::variant<GenerationResult, ChatBackend::Failure> EngineBackend::generate(
     const GenerationRequest &request, const DeltaSink &onDelta, const CancelToken &cancel)
 {
+    m_lastPrefix = PrefixStats{};
     std::vector<chat::Message> messages = request.messages;
     if (!request.session.empty()) {
         if (!m_options.sessionSources)
@@ -149,25 +338,8 @@ std::variant<GenerationResult, ChatBackend::Failure> EngineBackend::generate(
         std::min<std::int64_t>(request.maxTokens > 0 ? request.maxTokens : 4096,
                                context - std::int64_t(ids.size())));
 
-    // Pick the longest cached state that the prompt continues.
-    size_t reused = 0;
-    if (m_live.session && m_live.tokens.size() < ids.size() && isPrefix(m_live.tokens, ids)) {
-        reused = m_live.tokens.size();
-    } else {
-        Cached *best = nullptr;
-        for (Cached *c : {&m_prompt, &m_system})
-            if (c->session && isPrefix(c->tokens, ids)
-                && (!best || c->tokens.size() > best->tokens.size()))
-                best = c;
-        if (best && !best->tokens.empty()) {
-            m_live.session = best->session->fork();
-            m_live.tokens = best->tokens;
-            reused = best->tokens.size();
-        } else {
-            m_live.session = m_model->create_session();
-            m_live.tokens.clear();
-        }
-    }
+    // Continue from the longest reusable state (memory or snapshot); prefill the rest.
+    const size_t reused = resume(ids);
     Session &s = *m_live.session;
     // The engine state now holds exactly m_live.tokens; keep that true on every exit below.
     auto invalidate = [&] {
@@ -175,6 +347,7 @@ std::variant<GenerationResult, ChatBackend::Failure> EngineBackend::generate(
         m_live.tokens.clear();
     };
 
+    m_prefillTotal = ids.size() - reused;
     GenerationResult result;
     result.promptTokens = int(ids.size());
     result.cachedPromptTokens = int(reused);
@@ -191,6 +364,8 @@ std::variant<GenerationResult, ChatBackend::Failure> EngineBackend::generate(
         m_system.session = s.fork();
         m_system.tokens = systemIds;
         at = systemIds.size();
+        // The sources' prefix: every question on these sources starts from it.
+        storeSnapshot(s, ids, at, QStringLiteral("prefix"));
     }
     if (at < ids.size()) {
         if (Status st = prefillRange(s, ids, at, ids.size(), true, cancel); !st) {
@@ -268,8 +443,15 @@ std::variant<GenerationResult, ChatBackend::Failure> EngineBackend::generate(
     m_live.tokens.insert(m_live.tokens.end(), generated.begin(), generated.end());
     m_live.tokens.resize(
         size_t(std::min<std::int64_t>(s.position(), std::int64_t(m_live.tokens.size()))));
-    if (std::int64_t(m_live.tokens.size()) != s.position())
+    if (std::int64_t(m_live.tokens.size()) != s.position()) {
         invalidate(); // cannot tell what the state holds: do not reuse it
+    } else if (!cancel.isCancelled() && request.mode != chat::ThinkingMode::Thinking
+               && m_options.snapshots.answerMaxBytes > 0
+               && s.state_bytes() <= std::uint64_t(m_options.snapshots.answerMaxBytes)) {
+        // Cheap enough: the conversation continued later (another process, another day) starts
+        // after this answer.
+        storeSnapshot(s, m_live.tokens, m_live.tokens.size(), QStringLiteral("answer"));
+    }
 
     result.completionTokens = int(generated.size());
     switch (gen->reason) {

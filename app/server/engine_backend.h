@@ -10,19 +10,84 @@
 // messages (Folio's sources prefix: a new question on the same sources). A request continues
 // from the longest of these whose tokens are a prefix of its own; only the rest is prefilled.
 // Memory: each fork holds a copy of the state (3.5 KB per token for V4-Flash).
+//
+// Persistent snapshots (Options::snapshots, docs/storage.md "When the app takes snapshots"): with
+// a database, the backend also restores the longest KV snapshot in folio.db whose prefix the
+// prompt continues when it is longer than any state in memory (key: model fingerprint, engine
+// state-format version, hash of the exact token prefix; a failed checksum or load is reported in
+// lastPrefix().snapshotProblem, the snapshot removed, and the prompt prefilled instead), and it
+// stores snapshots — streamed from the engine into the chunked writer, never copied whole —
+// after the sources' prefill ("prefix"), every `checkpointEvery` tokens of a long prefill
+// ("checkpoint": a cancelled or crashed prefill resumes from the last one), and after an answer
+// while the state is small ("answer"). Older checkpoints and answers on the same branch go once a
+// newer state supersedes them; the database's size cap (LRU) applies after every write. This is
+// the one implementation of "the local engine with a prefix/KV cache": the server, `folio-cli
+// ask`/`chat` and the GUI (InferenceService) all run on it.
 #pragma once
 
 #include "app/server/server_backend.h"
 
 #include "folio/engine.h"
 #include "folio/tokenizer.h"
+#include "storage/snapshot_stream.h"
 
 #include <QByteArray>
+#include <QString>
 
 #include <functional>
 #include <memory>
+#include <optional>
+
+namespace folio::storage {
+class Database;
+class SnapshotStore;
+} // namespace folio::storage
 
 namespace folio::server {
+
+// Where a request's prompt state came from.
+enum class PrefixReuse {
+    Prefilled, // nothing reusable: the whole prompt was prefilled
+    Memory,    // a state the backend still held (the last answer, prompt or sources prefix)
+    Snapshot,  // restored from a KV snapshot in folio.db
+};
+
+// What the backend did with the prompt of the last request (EngineBackend::lastPrefix()).
+struct PrefixStats
+{
+    PrefixReuse reuse = PrefixReuse::Prefilled;
+    qint64 reusedTokens = 0;    // prompt tokens whose state was reused (memory or snapshot)
+    qint64 prefilledTokens = 0; // prompt tokens this request ran through the model
+    qint64 snapshotId = 0;      // the snapshot restored (reuse == Snapshot)
+    double restoreSeconds = 0;  // reading, verifying and loading it
+    // A stored snapshot that matched but could not be used (a chunk checksum, a truncated file, a
+    // state the engine refused), and what happened: it was removed and the prompt prefilled.
+    QString snapshotProblem;
+    int snapshotsWritten = 0;   // checkpoints, prefix and answer snapshots this request stored
+    QString snapshotWriteError; // a snapshot that could not be stored (the answer went on)
+
+    // "snapshot", "memory" or "" (prefilled): AnswerOutcome::reuse, the stats' prefix_reuse.
+    static QString reuseName(PrefixReuse reuse);
+};
+
+// KV snapshots in folio.db (see above). The backend opens its own connection on the
+// generating thread at the first request; a database that cannot be opened is reported
+// in lastPrefix().snapshotWriteError and the backend goes on without snapshots.
+struct SnapshotOptions
+{
+    QString databasePath;           // folio.db; empty: states are reused from memory only
+    qint64 checkpointEvery = 65536; // prefill tokens between checkpoints; 0: none
+    qint64 minTokens = 2048;        // shorter states are not worth a file: prefilled again
+    // The state after an answer is stored while it holds at most this many bytes (the
+    // write costs about as much as reading it back; 256 MiB is ~75K V4-Flash tokens);
+    // 0: never. Not in thinking mode: the next prompt drops the answer's reasoning, so
+    // that state is never a prefix of it.
+    qint64 answerMaxBytes = qint64(256) << 20;
+    // Replaces the database's policy (settings snapshots.keep_per_branch and
+    // snapshots.max_total_bytes, storedEvictionPolicy()) when set.
+    std::optional<storage::EvictionPolicy> eviction;
+    storage::SnapshotWriteOptions write; // chunk size, codec
+};
 
 class EngineBackend : public ChatBackend
 {
@@ -31,6 +96,8 @@ public:
     {
         std::string modelId;    // listed by /v1/models; default: the model directory's name
         int prefillChunk = 512; // tokens per prefill call: the cancellation granularity
+        // Where the engine runs (LoadOptions device, gpus, expert cache); load()'s `threads`.
+        LoadOptions engine;
         SamplingParams defaults = defaultSampling();
         // Resolves a Folio session id or name to its packed sources (the "session" field);
         // unset: such requests are refused with a 400.
@@ -38,6 +105,7 @@ public:
         // Called on the generating thread after each prefill chunk: tokens done of those to
         // prefill in this request (the CLI's progress bar).
         std::function<void(std::size_t done, std::size_t total)> prefillProgress;
+        SnapshotOptions snapshots; // KV snapshots in folio.db (see above)
         static SamplingParams defaultSampling();
     };
 
@@ -56,6 +124,10 @@ public:
 
     const std::shared_ptr<const Model> &model() const { return m_model; }
     const std::shared_ptr<const Tokenizer> &tokenizer() const { return m_tokenizer; }
+    // How the last generate() got its prompt state, and the snapshots it stored.
+    const PrefixStats &lastPrefix() const { return m_lastPrefix; }
+    // Tokens the live state holds after the last request (its prompt and fed-back answer).
+    std::int64_t liveTokens() const;
 
 private:
     struct Cached
@@ -63,9 +135,19 @@ private:
         std::unique_ptr<Session> session;
         std::vector<int> tokens; // what the state holds, in order
     };
+    // Makes m_live the longest reusable state for `ids` (in memory or from a snapshot) and
+    // returns how many of its tokens it holds.
+    size_t resume(const std::vector<int> &ids);
     // Prefills tokens[from, to) in chunks; Last logits after the final chunk when `wantLogits`.
+    // Stores a checkpoint snapshot each time the position passes a multiple of checkpointEvery.
     Status prefillRange(Session &s, const std::vector<int> &tokens, size_t from, size_t to,
                         bool wantLogits, const CancelToken &cancel);
+    // Streams the state of `s` (holding tokens[0, count)) into a snapshot of `kind` and removes
+    // what it supersedes; failures go to m_lastPrefix.snapshotWriteError.
+    void storeSnapshot(const Session &s, const std::vector<int> &tokens, size_t count,
+                       const QString &kind);
+    // The snapshot store, opened at the first use; null without a database or when it failed.
+    storage::SnapshotStore *snapshotStore();
 
     std::shared_ptr<const Model> m_model;
     std::shared_ptr<const Tokenizer> m_tokenizer;
@@ -75,6 +157,11 @@ private:
     Cached m_system; // fork at the end of the leading system messages
     int m_eos = -1;
     int m_thinkEnd = -1;
+    PrefixStats m_lastPrefix;
+    size_t m_prefillTotal = 0; // tokens the running request prefills (progress)
+    std::unique_ptr<storage::Database> m_db;
+    std::unique_ptr<storage::SnapshotStore> m_store;
+    bool m_dbTried = false;
 };
 
 } // namespace folio::server

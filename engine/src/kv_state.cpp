@@ -106,86 +106,122 @@ std::uint64_t KvState::context_bytes() const
 } // namespace folio
 
 // ---- byte stream -----------------------------------------------------------------------------
-// Little-endian fixed-width integers; FP32 slots as their bit patterns (lossless).
+// Little-endian fixed-width integers; FP32 slots as their bit patterns (lossless). Written
+// straight from the state's buffers into the sink and read straight into the new state's buffers:
+// no staging copy of the state on either side.
 
 namespace folio {
 
 namespace {
 
 template<class T>
-void put(std::string &out, T v)
+Status put(StateSink &out, T v)
 {
-    char b[sizeof(T)];
-    std::memcpy(b, &v, sizeof(T));
-    out.append(b, sizeof(T));
+    return out.write(&v, sizeof(T));
 }
 
-void put_bytes(std::string &out, const void *p, std::size_t n)
+// A few fixed-width fields gathered into one sink write.
+class Fields
 {
-    put<std::uint64_t>(out, n);
-    out.append(static_cast<const char *>(p), n);
+public:
+    template<class T>
+    Fields &add(T v)
+    {
+        std::memcpy(m_bytes + m_size, &v, sizeof(T));
+        m_size += sizeof(T);
+        return *this;
+    }
+    Status write(StateSink &out) const { return out.write(m_bytes, m_size); }
+
+private:
+    char m_bytes[32];
+    std::size_t m_size = 0;
+};
+
+Status put_bytes(StateSink &out, const void *p, std::size_t n)
+{
+    if (Status st = put<std::uint64_t>(out, n); !st)
+        return st;
+    return n ? out.write(p, n) : Status::ok();
+}
+
+// Reads exactly `n` bytes; false when the stream ends first (`error` keeps a source failure).
+bool get_exact(StateSource &in, void *p, std::size_t n, Status &error)
+{
+    auto *dst = static_cast<char *>(p);
+    while (n > 0) {
+        Result<std::size_t> got = in.read(dst, n);
+        if (!got) {
+            error = got.status();
+            return false;
+        }
+        if (*got == 0 || *got > n)
+            return false;
+        dst += *got;
+        n -= *got;
+    }
+    return true;
 }
 
 template<class T>
-bool get(std::string_view &in, T &v)
+bool get(StateSource &in, T &v, Status &error)
 {
-    if (in.size() < sizeof(T))
-        return false;
-    std::memcpy(&v, in.data(), sizeof(T));
-    in.remove_prefix(sizeof(T));
-    return true;
+    return get_exact(in, &v, sizeof(T), error);
 }
 
-bool get_bytes(std::string_view &in, void *p, std::size_t expected)
+bool get_bytes(StateSource &in, void *p, std::size_t expected, Status &error)
 {
     std::uint64_t n;
-    if (!get(in, n) || n != expected || in.size() < n)
-        return false;
-    std::memcpy(p, in.data(), n);
-    in.remove_prefix(n);
-    return true;
+    return get(in, n, error) && n == expected && get_exact(in, p, expected, error);
 }
 
-void write_compressor(std::string &out, const CompressorState &c)
+Status write_compressor(StateSink &out, const CompressorState &c)
 {
-    put<std::int32_t>(out, c.compress_ratio);
-    if (!c.compress_ratio)
-        return;
-    put_bytes(out, c.kv.data(), c.kv.size() * sizeof(float));
-    put_bytes(out, c.score.data(), c.score.size() * sizeof(float));
+    if (Status st = put<std::int32_t>(out, c.compress_ratio); !st || !c.compress_ratio)
+        return st;
+    if (Status st = put_bytes(out, c.kv.data(), c.kv.size() * sizeof(float)); !st)
+        return st;
+    return put_bytes(out, c.score.data(), c.score.size() * sizeof(float));
 }
 
-bool read_compressor(std::string_view &in, CompressorState &c)
+bool read_compressor(StateSource &in, CompressorState &c, Status &error)
 {
     std::int32_t ratio;
-    if (!get(in, ratio) || ratio != c.compress_ratio)
+    if (!get(in, ratio, error) || ratio != c.compress_ratio)
         return false;
     if (!ratio)
         return true;
-    return get_bytes(in, c.kv.data(), c.kv.size() * sizeof(float))
-           && get_bytes(in, c.score.data(), c.score.size() * sizeof(float));
+    return get_bytes(in, c.kv.data(), c.kv.size() * sizeof(float), error)
+           && get_bytes(in, c.score.data(), c.score.size() * sizeof(float), error);
 }
 
-void write_layer(std::string &out, const LayerState &l)
+Status write_layer(StateSink &out, const LayerState &l)
 {
-    put<std::int32_t>(out, l.compress_ratio);
-    put<std::int64_t>(out, l.n_entries);
-    put_bytes(out, l.window.data(), l.window.size());
-    put_bytes(out, l.compressed.data(), l.compressed.size());
-    put_bytes(out, l.index_keys.data(), l.index_keys.size());
-    write_compressor(out, l.compressor);
-    write_compressor(out, l.index_compressor);
+    if (Status st
+        = Fields().add<std::int32_t>(l.compress_ratio).add<std::int64_t>(l.n_entries).write(out);
+        !st)
+        return st;
+    if (Status st = put_bytes(out, l.window.data(), l.window.size()); !st)
+        return st;
+    if (Status st = put_bytes(out, l.compressed.data(), l.compressed.size()); !st)
+        return st;
+    if (Status st = put_bytes(out, l.index_keys.data(), l.index_keys.size()); !st)
+        return st;
+    if (Status st = write_compressor(out, l.compressor); !st)
+        return st;
+    return write_compressor(out, l.index_compressor);
 }
 
-Status read_layer(std::string_view &in, const ModelConfig &cfg, std::int64_t n_tokens,
-                  LayerState &l, const std::string &what)
+Status read_layer(StateSource &in, const ModelConfig &cfg, std::int64_t n_tokens, LayerState &l,
+                  const std::string &what)
 {
     const KvEntryCodec codec{cfg.head_dim, cfg.rope_head_dim};
     const IndexKeyCodec icodec{cfg.index_head_dim};
+    Status error;
     std::int32_t ratio;
     std::int64_t n_entries;
-    if (!get(in, ratio) || !get(in, n_entries))
-        return Status::error("KV state: truncated at " + what);
+    if (!get(in, ratio, error) || !get(in, n_entries, error))
+        return error.is_ok() ? Status::error("KV state: truncated at " + what) : error;
     if (ratio != l.compress_ratio)
         return Status::error("KV state: " + what + " has compress ratio " + std::to_string(ratio)
                              + ", the model has " + std::to_string(l.compress_ratio));
@@ -196,34 +232,44 @@ Status read_layer(std::string_view &in, const ModelConfig &cfg, std::int64_t n_t
     l.n_entries = n_entries;
     l.compressed.resize(std::size_t(n_entries) * codec.bytes());
     l.index_keys.resize(ratio == 4 ? std::size_t(n_entries) * icodec.bytes() : 0);
-    if (!get_bytes(in, l.window.data(), l.window.size())
-        || !get_bytes(in, l.compressed.data(), l.compressed.size())
-        || !get_bytes(in, l.index_keys.data(), l.index_keys.size())
-        || !read_compressor(in, l.compressor) || !read_compressor(in, l.index_compressor))
-        return Status::error("KV state: " + what + " is truncated or has wrong sizes");
+    if (!get_bytes(in, l.window.data(), l.window.size(), error)
+        || !get_bytes(in, l.compressed.data(), l.compressed.size(), error)
+        || !get_bytes(in, l.index_keys.data(), l.index_keys.size(), error)
+        || !read_compressor(in, l.compressor, error)
+        || !read_compressor(in, l.index_compressor, error))
+        return error.is_ok()
+                   ? Status::error("KV state: " + what + " is truncated or has wrong sizes")
+                   : error;
     return Status::ok();
 }
 
 } // namespace
 
-void KvState::write(std::string &out) const
+Status KvState::write(StateSink &out) const
 {
-    put<std::int64_t>(out, n_tokens);
-    put<std::int64_t>(out, mtp_tokens);
-    put<std::uint32_t>(out, std::uint32_t(layers.size()));
-    put<std::uint32_t>(out, std::uint32_t(mtp.size()));
+    Fields header;
+    header.add<std::int64_t>(n_tokens).add<std::int64_t>(mtp_tokens);
+    header.add<std::uint32_t>(std::uint32_t(layers.size()))
+        .add<std::uint32_t>(std::uint32_t(mtp.size()));
+    if (Status st = header.write(out); !st)
+        return st;
     for (const LayerState &l : layers)
-        write_layer(out, l);
+        if (Status st = write_layer(out, l); !st)
+            return st;
     for (const LayerState &l : mtp)
-        write_layer(out, l);
+        if (Status st = write_layer(out, l); !st)
+            return st;
+    return Status::ok();
 }
 
-Result<KvState> KvState::read(std::string_view &in, const ModelConfig &cfg)
+Result<KvState> KvState::read(StateSource &in, const ModelConfig &cfg)
 {
     KvState s = create(cfg);
+    Status error;
     std::uint32_t n_layers, n_mtp;
-    if (!get(in, s.n_tokens) || !get(in, s.mtp_tokens) || !get(in, n_layers) || !get(in, n_mtp))
-        return Status::error("KV state: truncated header");
+    if (!get(in, s.n_tokens, error) || !get(in, s.mtp_tokens, error) || !get(in, n_layers, error)
+        || !get(in, n_mtp, error))
+        return error.is_ok() ? Status::error("KV state: truncated header") : error;
     if (s.n_tokens < 0 || s.mtp_tokens < 0 || s.mtp_tokens > s.n_tokens
         || s.n_tokens > cfg.max_position_embeddings)
         return Status::error("KV state: invalid token count " + std::to_string(s.n_tokens));

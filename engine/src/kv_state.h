@@ -14,11 +14,11 @@
 #pragma once
 
 #include "config.h"
+#include "folio/state_stream.h"
 #include "folio/status.h"
 
 #include <cstdint>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace folio {
@@ -77,10 +77,11 @@ struct KvState
     // Bytes held for the context (entries and keys; the fixed window and slots excluded).
     std::uint64_t context_bytes() const;
 
-    // Appends the state to `out` / reads it back from `in` (advancing it). The layer layout must
-    // match `cfg`; every length is checked, so a malformed stream is an error, never a crash.
-    void write(std::string &out) const;
-    static Result<KvState> read(std::string_view &in, const ModelConfig &cfg);
+    // Streams the state into `out` straight from its buffers / reads it back from `in` straight
+    // into the new state's buffers. The layer layout must match `cfg`; every length is checked
+    // before anything is allocated for it, so a malformed stream is an error, never a crash.
+    Status write(StateSink &out) const;
+    static Result<KvState> read(StateSource &in, const ModelConfig &cfg);
 };
 
 } // namespace folio

@@ -20,7 +20,6 @@ namespace folio {
 namespace {
 
 constexpr char kMagic[8] = {'F', 'O', 'L', 'I', 'O', 'K', 'V', '1'};
-constexpr std::uint32_t kStateFormatVersion = 1;
 
 using Impl = Session::Impl;
 
@@ -309,69 +308,106 @@ std::unique_ptr<Session> Session::fork() const
     return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 
-std::string Session::save() const
+Status Session::save_to(StateSink &sink) const
 {
     const Impl &s = *m_impl;
-    std::string out(kMagic, sizeof(kMagic));
-    auto put32 = [&](std::uint32_t v) { out.append(reinterpret_cast<const char *>(&v), 4); };
-    put32(kStateFormatVersion);
-    put32(std::uint32_t(s.fingerprint.size()));
-    out += s.fingerprint;
-    s.state.write(out);
-    auto put_floats = [&](const std::vector<float> &v) {
-        put32(std::uint32_t(v.size()));
-        out.append(reinterpret_cast<const char *>(v.data()), v.size() * sizeof(float));
+    // Header: magic, format version, fingerprint length, fingerprint.
+    const std::uint32_t header[2] = {kStateFormatVersion, std::uint32_t(s.fingerprint.size())};
+    if (Status st = sink.write(kMagic, sizeof(kMagic)); !st)
+        return st;
+    if (Status st = sink.write(header, sizeof(header)); !st)
+        return st;
+    if (Status st = sink.write(s.fingerprint.data(), s.fingerprint.size()); !st)
+        return st;
+    if (Status st = s.state.write(sink); !st)
+        return st;
+    // Trailer: the last position's logits [vocab] and final residual [hc, dim] (empty at 0).
+    for (const std::vector<float> *v : {&s.last_logits, &s.last_hidden}) {
+        const std::uint32_t n = std::uint32_t(v->size());
+        if (Status st = sink.write(&n, sizeof(n)); !st)
+            return st;
+        if (n == 0)
+            continue;
+        if (Status st = sink.write(v->data(), v->size() * sizeof(float)); !st)
+            return st;
+    }
+    return Status::ok();
+}
+
+Status Session::load_from(StateSource &source)
+{
+    Impl &s = *m_impl;
+    const ModelConfig &cfg = s.weights->cfg;
+    Status failure;
+    // Reads exactly n bytes; false at a premature end or a source failure (kept in `failure`).
+    auto get = [&](void *p, std::size_t n) {
+        auto *dst = static_cast<char *>(p);
+        while (n > 0) {
+            Result<std::size_t> got = source.read(dst, n);
+            if (!got) {
+                failure = got.status();
+                return false;
+            }
+            if (*got == 0 || *got > n)
+                return false;
+            dst += *got;
+            n -= *got;
+        }
+        return true;
     };
-    put_floats(s.last_logits);
-    put_floats(s.last_hidden);
+    auto fail = [&](const std::string &what) {
+        return failure.is_ok() ? Status::error(what) : failure;
+    };
+    char magic[sizeof(kMagic)];
+    std::uint32_t header[2];
+    if (!get(magic, sizeof(magic)) || std::memcmp(magic, kMagic, sizeof(kMagic)) != 0
+        || !get(header, sizeof(header)))
+        return fail("KV state: not a Folio state stream (bad magic)");
+    if (header[0] != kStateFormatVersion)
+        return Status::error("KV state: format version " + std::to_string(header[0])
+                             + ", this engine reads version " + std::to_string(kStateFormatVersion));
+    std::string fingerprint(header[1] == s.fingerprint.size() ? header[1] : 0, '\0');
+    if (header[1] != s.fingerprint.size() || !get(fingerprint.data(), fingerprint.size())
+        || fingerprint != s.fingerprint)
+        return fail("KV state: saved for another model (fingerprint mismatch)");
+    auto state = KvState::read(source, cfg);
+    if (!state)
+        return state.status();
+    auto get_floats = [&](std::vector<float> &v, std::size_t allowed1, std::size_t allowed2) {
+        std::uint32_t n;
+        if (!get(&n, sizeof(n)) || (n != allowed1 && n != allowed2))
+            return false;
+        v.resize(n);
+        return get(v.data(), std::size_t(n) * sizeof(float));
+    };
+    std::vector<float> logits, hidden;
+    const std::size_t none = state->n_tokens == 0 ? 0 : std::size_t(-1);
+    char extra;
+    if (!get_floats(logits, none, std::size_t(cfg.vocab_size))
+        || !get_floats(hidden, none, std::size_t(cfg.hc_mult) * cfg.dim))
+        return fail("KV state: malformed trailer");
+    if (get(&extra, 1))
+        return Status::error("KV state: malformed trailer (bytes after the end)");
+    if (!failure.is_ok())
+        return failure;
+    s.state = std::move(*state);
+    s.last_logits = std::move(logits);
+    s.last_hidden = std::move(hidden);
+    return Status::ok();
+}
+
+std::string Session::save() const
+{
+    std::string out;
+    StringSink sink(out);
+    save_to(sink); // a string sink never fails
     return out;
 }
 
 Status Session::load(const std::string &bytes)
 {
-    Impl &s = *m_impl;
-    const ModelConfig &cfg = s.weights->cfg;
-    std::string_view in(bytes);
-    if (in.size() < sizeof(kMagic) + 8 || std::memcmp(in.data(), kMagic, sizeof(kMagic)) != 0)
-        return Status::error("KV state: not a Folio state stream (bad magic)");
-    in.remove_prefix(sizeof(kMagic));
-    auto get32 = [&](std::uint32_t &v) {
-        if (in.size() < 4)
-            return false;
-        std::memcpy(&v, in.data(), 4);
-        in.remove_prefix(4);
-        return true;
-    };
-    std::uint32_t version, fp_len;
-    get32(version);
-    get32(fp_len);
-    if (version != kStateFormatVersion)
-        return Status::error("KV state: format version " + std::to_string(version)
-                             + ", this engine reads version " + std::to_string(kStateFormatVersion));
-    if (fp_len > in.size() || in.substr(0, fp_len) != s.fingerprint)
-        return Status::error("KV state: saved for another model (fingerprint mismatch)");
-    in.remove_prefix(fp_len);
-    auto state = KvState::read(in, cfg);
-    if (!state)
-        return state.status();
-    auto get_floats = [&](std::vector<float> &v, std::size_t allowed1, std::size_t allowed2) {
-        std::uint32_t n;
-        if (!get32(n) || (n != allowed1 && n != allowed2) || in.size() < std::size_t(n) * 4)
-            return false;
-        v.resize(n);
-        std::memcpy(v.data(), in.data(), std::size_t(n) * 4);
-        in.remove_prefix(std::size_t(n) * 4);
-        return true;
-    };
-    std::vector<float> logits, hidden;
-    const std::size_t none = state->n_tokens == 0 ? 0 : std::size_t(-1);
-    if (!get_floats(logits, none, std::size_t(cfg.vocab_size))
-        || !get_floats(hidden, none, std::size_t(cfg.hc_mult) * cfg.dim) || !in.empty())
-        return Status::error("KV state: malformed trailer");
-    s.state = std::move(*state);
-    s.last_logits = std::move(logits);
-    s.last_hidden = std::move(hidden);
-    return Status::ok();
+    StringSource source(bytes);
+    return load_from(source);
 }
 
 Status Session::set_layer_dump(const std::string &dir)

@@ -1,7 +1,8 @@
 // InferenceService with the demo model the build produces (random weights): it loads on the
 // engine thread, streams text for a question over packed sources, reuses the system prompt's state
 // for a second question, stops when asked, and reports a missing model as a load failure. None of
-// the engine work runs on this (the UI) thread.
+// the engine work runs on this (the UI) thread. With KV snapshots on, a reopened service reuses
+// the sources' prefix from folio.db.
 #include "app/inference_service.h"
 #include "app/thread_guard.h"
 
@@ -80,6 +81,31 @@ private Q_SLOTS:
         m_service.stop();
         QTRY_VERIFY_WITH_TIMEOUT(!done.isEmpty(), 120000);
         QCOMPARE(done.first().at(0).value<ChatMessage::State>(), ChatMessage::State::Stopped);
+    }
+
+    // The GUI path with KV snapshots: a second InferenceService (the app reopened) on the same
+    // folio.db starts the next question from the stored sources prefix instead of prefilling it.
+    void reusesASnapshotAfterReopening()
+    {
+        QTemporaryDir dir;
+        folio::server::SnapshotOptions options;
+        options.databasePath = dir.filePath(QStringLiteral("folio.db"));
+        options.minTokens = 1;
+        for (int round = 0; round < 2; ++round) {
+            InferenceService service;
+            service.setSnapshotOptions(options);
+            QSignalSpy loaded(&service, &InferenceService::modelLoaded);
+            service.loadModel(kDemo, 2);
+            QTRY_VERIFY_WITH_TIMEOUT(!loaded.isEmpty(), 120000);
+            QSignalSpy done(&service, &InferenceService::answerFinished);
+            service.answer(request(round == 0 ? QStringLiteral("What does add do?")
+                                              : QStringLiteral("And subtract?"),
+                                   4));
+            QTRY_VERIFY_WITH_TIMEOUT(!done.isEmpty(), 120000);
+            QVERIFY2(done.first().at(0).value<ChatMessage::State>() == ChatMessage::State::Done,
+                     qPrintable(done.first().at(2).toString()));
+            QCOMPARE(done.first().at(1).value<folio::app::AnswerStats>().snapshotReused, round == 1);
+        }
     }
 
     void missingModelFailsToLoad()

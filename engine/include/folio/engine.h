@@ -20,6 +20,7 @@
 #pragma once
 
 #include "folio/sampling.h"
+#include "folio/state_stream.h"
 #include "folio/status.h"
 
 #include <atomic>
@@ -119,9 +120,14 @@ public:
     // An independent copy of the session (state, position, last logits).
     std::unique_ptr<Session> fork() const;
 
-    // The complete state as a versioned byte stream (magic, format version, model fingerprint,
-    // token count, per-layer state in the compact layout), and its restoration. load() refuses a
-    // stream of another model or format version, and any malformed stream, with a clear error.
+    // The complete state as a versioned byte stream (magic, format version kStateFormatVersion,
+    // model fingerprint, token count, per-layer state in the compact layout), and its
+    // restoration. save_to/load_from stream it (folio/state_stream.h: no copy of the state is
+    // made on either side); save()/load() are the same stream as one string. Loading refuses a
+    // stream of another model or format version, any malformed stream and any source failure
+    // with a clear error, and then leaves the session as it was.
+    Status save_to(StateSink &sink) const;
+    Status load_from(StateSource &source);
     std::string save() const;
     Status load(const std::string &bytes);
 
