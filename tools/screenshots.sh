@@ -2,7 +2,8 @@
 # Writes PNG screenshots of Folio's main states into docs/screenshots/ by running the real desktop
 # app under Xvfb: the welcome page, a session over Folio's own ingest/ sources with a demo answer
 # (citations verified and not), a citation opened in the code viewer, a PDF page with the cited
-# passage highlighted, the over-budget warning, the settings dialog and the Chinese UI.
+# passage highlighted, the over-budget warning, the settings dialog, the Open Repository dialog
+# with its branches and recent commits, and the Chinese UI.
 #
 #   tools/screenshots.sh [BUILD_DIR]      (default: build; builds the `folio` target first)
 #

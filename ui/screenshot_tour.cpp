@@ -9,6 +9,7 @@
 #include "app/sources_model.h"
 #include "ui/chat_view.h"
 #include "ui/main_window.h"
+#include "ui/open_repository_dialog.h"
 #include "ui/settings_dialog.h"
 
 #include <QApplication>
@@ -23,6 +24,7 @@
 #include <QTextStream>
 #include <QThread>
 #include <QTreeView>
+#include <QTreeWidget>
 
 #include <functional>
 
@@ -218,6 +220,22 @@ int runScreenshotTour(const QString &outputDir, const QString &sourceDir)
         SettingsDialog dialog(settings, &window);
         dialog.show();
         save(&dialog, QStringLiteral("06-settings.png"));
+    }
+
+    {
+        // The revision dialog over the repository the sources come from (Folio's own).
+        OpenRepositoryDialog dialog({}, window.ingest(), &window);
+        dialog.setLocation(QDir(sourceDir).absolutePath());
+        dialog.show();
+        auto *commits = dialog.findChild<QTreeWidget *>(QStringLiteral("repositoryCommits"));
+        if (waitUntil([&] { return !dialog.refs().location.isEmpty(); }, 60000)
+            && commits->topLevelItemCount() > 1) {
+            commits->setCurrentItem(commits->topLevelItem(1));
+            save(&dialog, QStringLiteral("08-open-repository.png"));
+        } else {
+            err << "screenshot tour: no commits listed for " << sourceDir << "\n";
+            ++failures;
+        }
     }
 
     settings->setLanguage(QStringLiteral("zh_CN"));
