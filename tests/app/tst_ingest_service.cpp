@@ -3,6 +3,7 @@
 // re-packs and lowers the budget without rebuilding the tree; a small budget gives the warning with
 // suggestions; cancel and bad paths end cleanly. The model passes QAbstractItemModelTester.
 #include "app/ingest_service.h"
+#include "app/session_sources.h"
 #include "app/sources_model.h"
 #include "app/thread_guard.h"
 
@@ -173,6 +174,47 @@ private Q_SLOTS:
         QCOMPARE(answer.mid(links.at(0).offset, links.at(0).length), links.at(0).text);
         QVERIFY(!links.at(1).verified);
         QVERIFY(!links.at(1).reason.isEmpty());
+    }
+
+    // Progress: reported while busy, and once at the end with done == total (the bytes of the
+    // items whose tokens were counted); a person's change is announced by sourcesChanged once
+    // its pack is done.
+    void reportsProgressAndChanges()
+    {
+        SourcesModel model;
+        IngestService ingest(&model);
+        QSignalSpy progress(&ingest, &IngestService::progressChanged);
+        QSignalSpy changed(&ingest, &IngestService::sourcesChanged);
+        ingest.addPaths({m_dir.filePath(QStringLiteral("proj"))});
+        QTRY_VERIFY_WITH_TIMEOUT(!ingest.isBusy(), 30000);
+        QVERIFY(!progress.isEmpty());
+        const auto last = progress.last().first().value<folio::app::IngestProgress>();
+        QVERIFY(last.total > 0);
+        QCOMPARE(last.done, last.total);
+        QCOMPARE(last.etaSeconds, 0.0);
+        QCOMPARE(changed.size(), 1);
+        QVERIFY(ingest.sourceRecords());
+        QCOMPARE(ingest.sourceRecords()->records.size(), size_t(1));
+        QCOMPARE(ingest.sourceRecords()->records.front().kind, QStringLiteral("dir"));
+        QVERIFY(ingest.sourceRecords()->records.front().tokenCount > 0);
+
+        // Excluding a file is a change too, and the record lists it.
+        const QModelIndex main = find(model, QStringLiteral("src/main.cpp"));
+        QVERIFY(main.isValid());
+        QVERIFY(model.setData(main, Qt::Unchecked, Qt::CheckStateRole));
+        QTRY_COMPARE(changed.size(), 2);
+        QVERIFY(ingest.sourceRecords()->records.front().filtersJson.contains(
+            QStringLiteral("src/main.cpp")));
+
+        // A restore replaces the sources and is not a change of the person's.
+        QSignalSpy restored(&ingest, &IngestService::restored);
+        ingest.restoreSources(ingest.sourceRecords());
+        QTRY_VERIFY_WITH_TIMEOUT(restored.size() == 1 && !ingest.isBusy(), 30000);
+        QCOMPARE(changed.size(), 2);
+        QCOMPARE(ingest.sourceCount(), 1);
+        QVERIFY(restored.first().at(1).toStringList().isEmpty());
+        const QModelIndex again = find(model, QStringLiteral("src/main.cpp"));
+        QCOMPARE(again.data(Qt::CheckStateRole).toInt(), int(Qt::Unchecked));
     }
 
 private:
