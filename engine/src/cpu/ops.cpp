@@ -3,6 +3,7 @@
 
 #include "cpu/math.h"
 #include "cpu/simd/ops_kernels.h"
+#include "cpu/workspace.h"
 #include "quant.h"
 
 #include <algorithm>
@@ -132,10 +133,16 @@ void sparse_attn_token(const float *q, int n_heads, int d, const float *const *k
 
 void topk_desc(const float *scores, int n, int k, std::vector<int> &out)
 {
+    out.resize(std::size_t(std::max(0, std::min(k, n))));
+    topk_desc(scores, n, k, out.data());
+}
+
+void topk_desc(const float *scores, int n, int k, int *out)
+{
     k = std::max(0, std::min(k, n));
-    thread_local std::vector<int> idx; // reused: no allocation per call once grown
-    idx.resize(std::size_t(n));
-    std::iota(idx.begin(), idx.end(), 0);
+    Scratch::Frame f; // the index buffer: no allocation once the arena holds it
+    int *idx = f.alloc<int>(std::size_t(n));
+    std::iota(idx, idx + n, 0);
     // A strict total order (ties to the lower index), so the k chosen and their order are exactly
     // those of a stable descending sort.
     auto before = [&](int a, int b) {
@@ -144,9 +151,9 @@ void topk_desc(const float *scores, int n, int k, std::vector<int> &out)
         return a < b;
     };
     if (k < n)
-        std::nth_element(idx.begin(), idx.begin() + k, idx.end(), before);
-    std::sort(idx.begin(), idx.begin() + k, before);
-    out.assign(idx.begin(), idx.begin() + k);
+        std::nth_element(idx, idx + k, idx + n, before);
+    std::sort(idx, idx + k, before);
+    std::copy(idx, idx + k, out);
 }
 
 } // namespace folio

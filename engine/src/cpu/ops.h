@@ -54,5 +54,7 @@ void sparse_attn_token(const float *q, int n_heads, int d, const float *const *k
 // descending sort, as the reference generator pins torch.topk). Partial selection (nth_element on
 // the total order "higher score, then lower index", then a sort of the k chosen), not a full sort.
 void topk_desc(const float *scores, int n, int k, std::vector<int> &out);
+// The same into out[0 .. min(k, n)) (no allocation once the per-thread index buffer has grown).
+void topk_desc(const float *scores, int n, int k, int *out);
 
 } // namespace folio

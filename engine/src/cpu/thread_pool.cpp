@@ -30,7 +30,7 @@ void ThreadPool::worker_loop(int index)
 {
     std::uint64_t seen = 0;
     for (;;) {
-        const std::function<void(std::int64_t, std::int64_t)> *fn;
+        const RangeFn *fn;
         std::int64_t begin, end;
         {
             std::unique_lock<std::mutex> lock(m_mutex);
@@ -52,9 +52,7 @@ void ThreadPool::worker_loop(int index)
     }
 }
 
-void ThreadPool::parallel_for(std::int64_t n,
-                              const std::function<void(std::int64_t, std::int64_t)> &fn,
-                              std::int64_t grain)
+void ThreadPool::parallel_for(std::int64_t n, RangeFn fn, std::int64_t grain)
 {
     if (n <= 0)
         return;

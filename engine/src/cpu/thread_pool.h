@@ -5,6 +5,12 @@
 //
 // Why chunks are contiguous and deterministic: every op computes each output element on exactly
 // one thread with a fixed reduction order, so results never depend on the thread count.
+//
+// Why workers sleep instead of spinning: the app may tokenize (ingest's own threads) or render
+// while the engine computes; a spinning pool would take those cores even when idle. The pool's
+// size is LoadOptions::threads (folio-cli --threads N); see docs/cpu.md "Threads" for sizing it
+// next to the tokenizer. parallel_for takes any callable through a non-owning reference, so a
+// call allocates nothing (a std::function of a lambda with captures would).
 #pragma once
 
 #include <condition_variable>
@@ -15,6 +21,24 @@
 #include <vector>
 
 namespace folio {
+
+// A non-owning reference to a callable void(int64 begin, int64 end); valid while the callable is.
+class RangeFn
+{
+public:
+    template<class F>
+    RangeFn(const F &f) // NOLINT(google-explicit-constructor): built at every call site
+        : m_obj(&f)
+        , m_call([](const void *o, std::int64_t b, std::int64_t e) {
+            (*static_cast<const F *>(o))(b, e);
+        })
+    {}
+    void operator()(std::int64_t b, std::int64_t e) const { m_call(m_obj, b, e); }
+
+private:
+    const void *m_obj;
+    void (*m_call)(const void *, std::int64_t, std::int64_t);
+};
 
 class ThreadPool
 {
@@ -30,8 +54,7 @@ public:
     // fn(begin, end) over [0, n) in at most size() chunks of at least `grain` indices. Calls from
     // different threads (sessions sharing a model) are serialised; fn must not call
     // parallel_for itself.
-    void parallel_for(std::int64_t n, const std::function<void(std::int64_t, std::int64_t)> &fn,
-                      std::int64_t grain = 1);
+    void parallel_for(std::int64_t n, RangeFn fn, std::int64_t grain = 1);
 
 private:
     void worker_loop(int index);
@@ -40,7 +63,7 @@ private:
     std::mutex m_run; // one parallel_for at a time
     std::mutex m_mutex;
     std::condition_variable m_start, m_done;
-    const std::function<void(std::int64_t, std::int64_t)> *m_fn = nullptr;
+    const RangeFn *m_fn = nullptr;
     std::int64_t m_n = 0, m_chunk = 0;
     std::uint64_t m_generation = 0;
     int m_pending = 0;

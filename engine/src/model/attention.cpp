@@ -6,6 +6,7 @@
 #include "cpu/ops.h"
 #include "cpu/simd/ops_kernels.h"
 #include "cpu/thread_pool.h"
+#include "cpu/workspace.h"
 #include "model/bench_support.h"
 #include "model/compressor.h"
 #include "model/indexer.h"
@@ -34,8 +35,7 @@ void head_norm_bf16(float *q, int d, float eps)
 }
 
 // Runs fn(i0, i1) over [0, n) on the pool (per-token work of a prefill), inline without one.
-void for_tokens(ThreadPool *pool, int n, const std::function<void(std::int64_t, std::int64_t)> &fn,
-                std::int64_t grain = 1)
+void for_tokens(ThreadPool *pool, int n, RangeFn fn, std::int64_t grain = 1)
 {
     if (pool)
         pool->parallel_for(n, fn, grain);
@@ -93,7 +93,9 @@ void grouped_wo_a(const LinearWeight &wo_a, const ModelConfig &cfg, const float 
     const bool views = wo_a.kind == WeightKind::BF16 || wo_a.kind == WeightKind::F32
                        || (wo_a.kind == WeightKind::FP8 && rank % 128 == 0 && gin % 128 == 0);
     if (views) {
-        std::vector<float> xg(std::size_t(n) * gin), zg(std::size_t(n) * rank);
+        Scratch::Frame f;
+        float *xg = f.alloc<float>(std::size_t(n) * gin),
+              *zg = f.alloc<float>(std::size_t(n) * rank);
         for (int g = 0; g < groups; ++g) {
             LinearWeight v = wo_a;
             v.out = rank;
@@ -105,13 +107,13 @@ void grouped_wo_a(const LinearWeight &wo_a, const ModelConfig &cfg, const float 
                 v.data = wo_a.data + std::size_t(g) * rank * gin * elem;
             }
             for (int i = 0; i < n; ++i)
-                std::memcpy(xg.data() + std::size_t(i) * gin,
+                std::memcpy(xg + std::size_t(i) * gin,
                             o + std::size_t(i) * o_stride + std::size_t(g) * gin,
                             sizeof(float) * std::size_t(gin));
-            linear_bf16_out(xg.data(), n, v, zg.data(), pool);
+            linear_bf16_out(xg, n, v, zg, pool);
             for (int i = 0; i < n; ++i)
                 std::memcpy(z + std::size_t(i) * rows + std::size_t(g) * rank,
-                            zg.data() + std::size_t(i) * rank, sizeof(float) * std::size_t(rank));
+                            zg + std::size_t(i) * rank, sizeof(float) * std::size_t(rank));
         }
         return;
     }
@@ -138,30 +140,31 @@ void attention_forward(const BlockWeights &bw, const ModelConfig &cfg, const flo
     const int half = rd / 2;
     const float eps = float(cfg.norm_eps);
     const bool prefill_mode = start == 0;
+    Scratch::Frame f; // every temporary below: no allocation per decode step once warm
 
     // cos/sin of every position of the call, shared by q, kv and the de-rotation: [n][rd/2][2].
-    std::vector<float> cs(std::size_t(n) * rd);
+    float *cs = f.alloc<float>(std::size_t(n) * rd);
     for_tokens(
         pool, n,
         [&](std::int64_t i0, std::int64_t i1) {
             for (std::int64_t i = i0; i < i1; ++i)
-                rope_cos_sin(rope, start + i, cs.data() + std::size_t(i) * rd);
+                rope_cos_sin(rope, start + i, cs + std::size_t(i) * rd);
         },
         16);
 
     // Query path. qr: [n, q_lora_rank] BF16 (also the indexer's input); q: [n, H, hd] BF16.
-    std::vector<float> qr(std::size_t(n) * cfg.q_lora_rank);
-    linear_bf16_out(x, n, a.wq_a, qr.data(), pool);
-    rms_norm_bf16(qr.data(), n, cfg.q_lora_rank, a.q_norm.data(), eps, qr.data());
-    std::vector<float> q(std::size_t(n) * H * hd);
-    linear_bf16_out(qr.data(), n, a.wq_b, q.data(), pool);
+    float *qr = f.alloc<float>(std::size_t(n) * cfg.q_lora_rank);
+    linear_bf16_out(x, n, a.wq_a, qr, pool);
+    rms_norm_bf16(qr, n, cfg.q_lora_rank, a.q_norm.data(), eps, qr);
+    float *q = f.alloc<float>(std::size_t(n) * H * hd);
+    linear_bf16_out(qr, n, a.wq_b, q, pool);
     for_tokens(
         pool, n * H,
         [&](std::int64_t r0, std::int64_t r1) {
             for (std::int64_t r = r0; r < r1; ++r) { // r = token * H + head
-                float *qh = q.data() + std::size_t(r) * hd;
+                float *qh = q + std::size_t(r) * hd;
                 head_norm_bf16(qh, hd, eps);
-                apply_rope_cs(qh + hd - rd, cs.data() + std::size_t(r / H) * rd, half, false);
+                apply_rope_cs(qh + hd - rd, cs + std::size_t(r / H) * rd, half, false);
             }
         },
         16);
@@ -170,15 +173,16 @@ void attention_forward(const BlockWeights &bw, const ModelConfig &cfg, const flo
     // [n, nope/64]; the rope dims stay BF16 for positional precision.
     const KvEntryCodec codec{hd, rd};
     const int nblk = codec.n_scales();
-    std::vector<float> kv(std::size_t(n) * hd), kv_scales(std::size_t(n) * nblk);
-    linear_bf16_out(x, n, a.wkv, kv.data(), pool);
-    rms_norm_bf16(kv.data(), n, hd, a.kv_norm.data(), eps, kv.data());
+    float *kv = f.alloc<float>(std::size_t(n) * hd);
+    float *kv_scales = f.alloc<float>(std::size_t(n) * nblk);
+    linear_bf16_out(x, n, a.wkv, kv, pool);
+    rms_norm_bf16(kv, n, hd, a.kv_norm.data(), eps, kv);
     for_tokens(
         pool, n,
         [&](std::int64_t i0, std::int64_t i1) {
             for (std::int64_t i = i0; i < i1; ++i) {
-                float *ki = kv.data() + std::size_t(i) * hd;
-                apply_rope_cs(ki + hd - rd, cs.data() + std::size_t(i) * rd, half, false);
+                float *ki = kv + std::size_t(i) * hd;
+                apply_rope_cs(ki + hd - rd, cs + std::size_t(i) * rd, half, false);
                 for (int b = 0; b < nblk; ++b)
                     kv_scales[std::size_t(i) * nblk + b] = fp8_simulate_block(ki + 64 * b, 64);
             }
@@ -187,13 +191,18 @@ void attention_forward(const BlockWeights &bw, const ModelConfig &cfg, const flo
 
     // Compressed branch: the indexer first (its compressor, then scores), then the main
     // compressor; entries completed in this call are visible to later tokens of the call.
-    std::vector<std::vector<int>> picks;
-    if (a.indexer)
-        picks = indexer_forward(*a.indexer, rope, cfg, x, qr.data(), n, start, prefill_mode, state,
-                                pool);
+    // picks: [n, index_topk] entry ids per token (row i: widths[i] of them, -1 = no key).
+    const int topk = cfg.index_topk;
+    int *picks = nullptr, *widths = nullptr;
+    if (a.indexer) {
+        picks = f.alloc<int>(std::size_t(n) * topk);
+        widths = f.alloc<int>(std::size_t(n));
+        indexer_forward(*a.indexer, rope, cfg, x, qr, n, start, prefill_mode, state, pool, picks,
+                        widths);
+    }
     if (a.compressor) {
-        CompressedEntries ce = compressor_forward(*a.compressor, rope, rd, eps, x, n, start,
-                                                  state.compressor, pool);
+        thread_local CompressedEntries ce; // reused: keeps its capacity
+        compressor_forward(*a.compressor, rope, rd, eps, x, n, start, state.compressor, pool, ce);
         for (std::size_t e = 0; e < ce.ids.size(); ++e) {
             const std::size_t off = std::size_t(ce.ids[e]) * codec.bytes();
             state.compressed.resize(off + codec.bytes());
@@ -208,114 +217,131 @@ void attention_forward(const BlockWeights &bw, const ModelConfig &cfg, const flo
     // picks, or every entry of an HCA layer) — a decode step never touches the whole context.
     const FastKvDecoder &dec = kv_decoder();
     const std::int64_t ring_first = std::max<std::int64_t>(0, start - win);
-    std::vector<float> ring(std::size_t(win) * hd);
+    float *ring = f.alloc<float>(std::size_t(win) * hd);
     for (std::int64_t pos = ring_first; pos < start; ++pos)
         dec.decode(codec, state.window.data() + std::size_t(pos % win) * codec.bytes(),
-                   ring.data() + std::size_t(pos % win) * hd);
-    std::vector<int> used; // sorted entry ids with a decoded copy in `entries`
+                   ring + std::size_t(pos % win) * hd);
+    // used[0 .. n_used): sorted entry ids with a decoded copy in `entries`.
+    int *used = nullptr;
+    std::size_t n_used = 0;
     if (ratio && a.indexer) {
-        for (const std::vector<int> &row : picks)
-            for (int e : row)
-                if (e >= 0)
-                    used.push_back(e);
-        std::sort(used.begin(), used.end());
-        used.erase(std::unique(used.begin(), used.end()), used.end());
+        used = f.alloc<int>(std::size_t(n) * topk);
+        for (int i = 0; i < n; ++i)
+            for (int j = 0; j < widths[i]; ++j)
+                if (const int e = picks[std::size_t(i) * topk + j]; e >= 0)
+                    used[n_used++] = e;
+        std::sort(used, used + n_used);
+        n_used = std::size_t(std::unique(used, used + n_used) - used);
     } else if (ratio) {
-        used.resize(std::size_t(state.n_entries));
-        for (std::size_t e = 0; e < used.size(); ++e)
+        n_used = std::size_t(state.n_entries);
+        used = f.alloc<int>(n_used);
+        for (std::size_t e = 0; e < n_used; ++e)
             used[e] = int(e);
     }
-    std::vector<float> entries(used.size() * std::size_t(hd));
+    float *entries = f.alloc<float>(n_used * std::size_t(hd));
     for_tokens(
-        pool, int(used.size()),
+        pool, int(n_used),
         [&](std::int64_t u0, std::int64_t u1) {
             for (std::int64_t u = u0; u < u1; ++u)
-                dec.decode(codec,
-                           state.compressed.data()
-                               + std::size_t(used[std::size_t(u)]) * codec.bytes(),
-                           entries.data() + std::size_t(u) * hd);
+                dec.decode(codec, state.compressed.data() + std::size_t(used[u]) * codec.bytes(),
+                           entries + std::size_t(u) * hd);
         },
         64);
     auto entry = [&](int e) { // decoded entry e (e is in `used`)
-        const auto it = std::lower_bound(used.begin(), used.end(), e);
-        return entries.data() + std::size_t(it - used.begin()) * hd;
+        return entries + std::size_t(std::lower_bound(used, used + n_used, e) - used) * hd;
     };
 
     // Sparse attention per token over [window part][compressed part]. o: [n, H, hd] BF16.
-    std::vector<float> o(std::size_t(n) * H * hd);
+    float *o = f.alloc<float>(std::size_t(n) * H * hd);
     const float softmax_scale = float(std::pow(double(hd), -0.5));
     const bench_support::DenseBaseline *dense = bench_support::dense_baseline();
-    // The key list of token i: [window part][compressed part] (null = no key).
-    auto build_keys = [&](std::int64_t i, std::vector<const float *> &keys) {
+    const int wq = prefill_mode ? std::min(n, win) : win;
+    std::size_t max_keys = std::size_t(wq);
+    if (ratio && a.indexer)
+        max_keys += std::size_t(topk);
+    else if (ratio)
+        max_keys += std::size_t((start + n) / ratio);
+    if (dense)
+        max_keys = std::size_t(dense->n_keys);
+    // The key list of token i: [window part][compressed part] (null = no key); returns its size.
+    auto build_keys = [&](std::int64_t i, const float **keys) {
         const std::int64_t p = start + i;
-        keys.clear();
+        std::size_t nk = 0;
         if (dense) { // benchmark-only baseline: every previous token instead
             for (std::int64_t t = 0; t < dense->n_keys; ++t)
-                keys.push_back(dense->keys + std::size_t(t) * hd);
-            return;
+                keys[nk++] = dense->keys + std::size_t(t) * hd;
+            return nk;
         }
-        const int wq = prefill_mode ? std::min(n, win) : win;
         const std::int64_t first = std::max<std::int64_t>(0, p - win + 1);
         for (int j = 0; j < wq; ++j) {
             const std::int64_t pos = first + j;
             if (pos > p)
-                keys.push_back(nullptr);
+                keys[nk++] = nullptr;
             else if (pos >= start)
-                keys.push_back(kv.data() + std::size_t(pos - start) * hd);
+                keys[nk++] = kv + std::size_t(pos - start) * hd;
             else
-                keys.push_back(ring.data() + std::size_t(pos % win) * hd);
+                keys[nk++] = ring + std::size_t(pos % win) * hd;
         }
         if (ratio && a.indexer) {
-            for (int e : picks[std::size_t(i)])
-                keys.push_back(e < 0 ? nullptr : entry(e));
+            const int *row = picks + std::size_t(i) * topk;
+            for (int j = 0; j < widths[i]; ++j)
+                keys[nk++] = row[j] < 0 ? nullptr : entry(row[j]);
         } else if (ratio) {
             const std::int64_t visible = (p + 1) / ratio;
             const std::int64_t width = prefill_mode ? (start + n) / ratio : visible;
             for (std::int64_t e = 0; e < width; ++e)
-                keys.push_back(e < visible ? entries.data() + std::size_t(e) * hd : nullptr);
+                keys[nk++] = e < visible ? entries + std::size_t(e) * hd : nullptr;
         }
+        return nk;
     };
     // Heads [h0, h1) of token i over its key list; then the value's rope part de-rotated at the
     // query position.
-    auto attend_heads = [&](std::int64_t i, const std::vector<const float *> &keys, int h0, int h1) {
+    auto attend_heads = [&](std::int64_t i, const float *const *keys, std::size_t nk, int h0,
+                            int h1) {
         const std::size_t off = (std::size_t(i) * H + h0) * hd;
-        sparse_attn_token(q.data() + off, h1 - h0, hd, keys.data(), int(keys.size()),
-                          a.attn_sink.data() + h0, softmax_scale, o.data() + off);
+        sparse_attn_token(q + off, h1 - h0, hd, keys, int(nk), a.attn_sink.data() + h0,
+                          softmax_scale, o + off);
         for (int h = h0; h < h1; ++h)
-            apply_rope_cs(o.data() + (std::size_t(i) * H + h) * hd + hd - rd,
-                          cs.data() + std::size_t(i) * rd, half, true);
+            apply_rope_cs(o + (std::size_t(i) * H + h) * hd + hd - rd, cs + std::size_t(i) * rd,
+                          half, true);
     };
     if (pool && n < pool->size() && H > 1) {
         // Fewer tokens than threads (decode): split the heads of each token instead. Heads are
         // independent, so this equals the per-token computation bit for bit.
-        std::vector<const float *> keys;
+        const float **keys = f.alloc<const float *>(max_keys);
         for (int i = 0; i < n; ++i) {
-            build_keys(i, keys);
+            const std::size_t nk = build_keys(i, keys);
             pool->parallel_for(H, [&](std::int64_t h0, std::int64_t h1) {
-                attend_heads(i, keys, int(h0), int(h1));
+                attend_heads(i, keys, nk, int(h0), int(h1));
             });
         }
     } else {
-        for_tokens(pool, n, [&](std::int64_t i0, std::int64_t i1) {
-            std::vector<const float *> keys;
-            for (std::int64_t i = i0; i < i1; ++i) {
-                build_keys(i, keys);
-                attend_heads(i, keys, 0, H);
+        // Token k of the split is n-1-k/2 for odd k, k/2 for even k (HCA keys grow with the
+        // position; this gives every thread's contiguous chunk the same mix).
+        for_tokens(pool, n, [&](std::int64_t k0, std::int64_t k1) {
+            Scratch::Frame wf; // the running thread's arena
+            const float **keys = wf.alloc<const float *>(max_keys);
+            for (std::int64_t k = k0; k < k1; ++k) {
+                const std::int64_t i = k % 2 == 0 ? k / 2 : n - 1 - k / 2;
+                attend_heads(i, keys, build_keys(i, keys), 0, H);
             }
         });
     }
 
     // The window ring keeps the last `win` tokens (slot p % win).
     for (int i = std::max(0, n - win); i < n; ++i)
-        codec.encode(kv.data() + std::size_t(i) * hd, kv_scales.data() + std::size_t(i) * nblk,
+        codec.encode(kv + std::size_t(i) * hd, kv_scales + std::size_t(i) * nblk,
                      state.window.data() + std::size_t((start + i) % win) * codec.bytes());
-    if (indexer_picks)
-        *indexer_picks = std::move(picks);
+    if (indexer_picks) {
+        indexer_picks->assign(std::size_t(a.indexer ? n : 0), {});
+        for (std::size_t i = 0; i < indexer_picks->size(); ++i)
+            (*indexer_picks)[i].assign(picks + i * topk, picks + i * topk + widths[i]);
+    }
 
     // Output projections. z: [n, o_groups*o_lora_rank] BF16; out: [n, dim] BF16.
-    std::vector<float> z(std::size_t(n) * cfg.o_groups * cfg.o_lora_rank);
-    grouped_wo_a(a.wo_a, cfg, o.data(), n, z.data(), pool);
-    linear_bf16_out(z.data(), n, a.wo_b, out, pool);
+    float *z = f.alloc<float>(std::size_t(n) * cfg.o_groups * cfg.o_lora_rank);
+    grouped_wo_a(a.wo_a, cfg, o, n, z, pool);
+    linear_bf16_out(z, n, a.wo_b, out, pool);
 }
 
 } // namespace folio

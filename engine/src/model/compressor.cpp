@@ -4,6 +4,7 @@
 #include "cpu/linear.h"
 #include "cpu/math.h"
 #include "cpu/ops.h"
+#include "cpu/workspace.h"
 #include "quant.h"
 
 #include <algorithm>
@@ -15,23 +16,37 @@ CompressedEntries compressor_forward(const CompressorWeights &w, const RopeFreqs
                                      int rope_dim, float norm_eps, const float *x, int n,
                                      std::int64_t start, CompressorState &state, ThreadPool *pool)
 {
+    CompressedEntries out;
+    compressor_forward(w, rope, rope_dim, norm_eps, x, n, start, state, pool, out);
+    return out;
+}
+
+void compressor_forward(const CompressorWeights &w, const RopeFreqs &rope, int rope_dim,
+                        float norm_eps, const float *x, int n, std::int64_t start,
+                        CompressorState &state, ThreadPool *pool, CompressedEntries &out)
+{
     const int ratio = w.compress_ratio, c = w.head_dim;
     const int coff = w.overlap ? 2 : 1, width = coff * c;
     // kv, score: [n, coff*c] FP32 (wkv / wgate are FP32 linears on the FP32-upcast input).
-    std::vector<float> kv(std::size_t(n) * width), score(std::size_t(n) * width);
-    linear_f32(x, n, w.wkv, kv.data(), pool);
-    linear_f32(x, n, w.wgate, score.data(), pool);
+    Scratch::Frame f;
+    float *kv = f.alloc<float>(std::size_t(n) * width),
+          *score = f.alloc<float>(std::size_t(n) * width);
+    linear_f32(x, n, w.wkv, kv, pool);
+    linear_f32(x, n, w.wgate, score, pool);
 
-    CompressedEntries out;
+    out.ids.clear();
+    out.values.clear();
+    out.scales.clear();
     const int blocks = w.rotate ? c / 32 : (c - rope_dim) / 64;
-    std::vector<float> pool_kv(c), slot_w(2 * ratio);
+    float *pool_kv = f.alloc<float>(std::size_t(c)),
+          *slot_w = f.alloc<float>(std::size_t(2 * ratio));
     for (int i = 0; i < n; ++i) {
         const std::int64_t p = start + i;
         const int r = int(p % ratio);
         const int slot = w.overlap ? ratio + r : r;
         float *skv = state.kv.data() + std::size_t(slot) * width;
         float *ssc = state.score.data() + std::size_t(slot) * width;
-        std::memcpy(skv, kv.data() + std::size_t(i) * width, sizeof(float) * width);
+        std::memcpy(skv, kv + std::size_t(i) * width, sizeof(float) * width);
         for (int j = 0; j < width; ++j) // score + ape[p % ratio] (FP32)
             ssc[j] = score[std::size_t(i) * width + j] + w.ape[std::size_t(r) * width + j];
         if ((p + 1) % ratio != 0)
@@ -65,7 +80,7 @@ CompressedEntries compressor_forward(const CompressorWeights &w, const RopeFreqs
         out.values.resize((e + 1) * c);
         out.scales.resize((e + 1) * blocks);
         float *v = out.values.data() + e * c;
-        rms_norm_bf16(pool_kv.data(), 1, c, w.norm.data(), norm_eps, v);
+        rms_norm_bf16(pool_kv, 1, c, w.norm.data(), norm_eps, v);
         // RoPE at the window's first position m*w on the last rope_dim dims.
         apply_rope(v + c - rope_dim, rope, p + 1 - ratio, false);
         float *sc = out.scales.data() + e * blocks;
@@ -84,7 +99,6 @@ CompressedEntries compressor_forward(const CompressorWeights &w, const RopeFreqs
                         sizeof(float) * std::size_t(ratio) * width);
         }
     }
-    return out;
 }
 
 } // namespace folio

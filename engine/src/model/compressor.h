@@ -29,5 +29,10 @@ struct CompressedEntries
 CompressedEntries compressor_forward(const CompressorWeights &w, const RopeFreqs &rope,
                                      int rope_dim, float norm_eps, const float *x, int n,
                                      std::int64_t start, CompressorState &state, ThreadPool *pool);
+// The same into `out` (cleared first; its vectors keep their capacity, so a caller that keeps one
+// CompressedEntries allocates nothing per decode step).
+void compressor_forward(const CompressorWeights &w, const RopeFreqs &rope, int rope_dim,
+                        float norm_eps, const float *x, int n, std::int64_t start,
+                        CompressorState &state, ThreadPool *pool, CompressedEntries &out);
 
 } // namespace folio

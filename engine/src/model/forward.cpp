@@ -3,6 +3,7 @@
 
 #include "cpu/linear.h"
 #include "cpu/ops.h"
+#include "cpu/workspace.h"
 #include "model/attention.h"
 #include "model/hyper_connections.h"
 #include "model/moe.h"
@@ -18,20 +19,24 @@ void block_forward(const BlockWeights &bw, const ModelConfig &cfg, LayerState &s
 {
     const int hc = cfg.hc_mult, dim = cfg.dim;
     const float eps = float(cfg.norm_eps);
-    std::vector<float> residual(x, x + std::size_t(n) * hc * dim);         // [n, hc, dim]
-    std::vector<float> y(std::size_t(n) * dim), sub(std::size_t(n) * dim); // [n, dim]
-    std::vector<float> post(std::size_t(n) * hc), comb(std::size_t(n) * hc * hc);
+    Scratch::Frame f;
+    const std::size_t rn = std::size_t(n) * hc * dim;
+    float *residual = f.alloc<float>(rn); // [n, hc, dim]
+    std::memcpy(residual, x, sizeof(float) * rn);
+    float *y = f.alloc<float>(std::size_t(n) * dim), *sub = f.alloc<float>(std::size_t(n) * dim);
+    float *post = f.alloc<float>(std::size_t(n) * hc),
+          *comb = f.alloc<float>(std::size_t(n) * hc * hc);
 
-    hc_pre(bw.hc_attn, cfg, residual.data(), n, y.data(), post.data(), comb.data(), pool);
-    rms_norm_bf16(y.data(), n, dim, bw.attn_norm.data(), eps, y.data());
-    attention_forward(bw, cfg, y.data(), n, start, state, sub.data(), pool, indexer_picks);
-    hc_post(sub.data(), residual.data(), post.data(), comb.data(), n, hc, dim, x, pool);
+    hc_pre(bw.hc_attn, cfg, residual, n, y, post, comb, pool);
+    rms_norm_bf16(y, n, dim, bw.attn_norm.data(), eps, y);
+    attention_forward(bw, cfg, y, n, start, state, sub, pool, indexer_picks);
+    hc_post(sub, residual, post, comb, n, hc, dim, x, pool);
 
-    std::memcpy(residual.data(), x, sizeof(float) * residual.size());
-    hc_pre(bw.hc_ffn, cfg, residual.data(), n, y.data(), post.data(), comb.data(), pool);
-    rms_norm_bf16(y.data(), n, dim, bw.ffn_norm.data(), eps, y.data());
-    moe_forward(bw, cfg, y.data(), tokens, n, sub.data(), pool);
-    hc_post(sub.data(), residual.data(), post.data(), comb.data(), n, hc, dim, x, pool);
+    std::memcpy(residual, x, sizeof(float) * rn);
+    hc_pre(bw.hc_ffn, cfg, residual, n, y, post, comb, pool);
+    rms_norm_bf16(y, n, dim, bw.ffn_norm.data(), eps, y);
+    moe_forward(bw, cfg, y, tokens, n, sub, pool);
+    hc_post(sub, residual, post, comb, n, hc, dim, x, pool);
 }
 
 void forward_blocks(const ModelWeights &w, KvState &state, const std::int32_t *tokens, int n,
@@ -65,10 +70,11 @@ void head_logits(const ModelWeights &w, const HcWeights &hc_head_w, const std::v
                  const float *h, int rows, float *logits, ThreadPool *pool)
 {
     const ModelConfig &cfg = w.cfg;
-    std::vector<float> x(std::size_t(rows) * cfg.dim); // [rows, dim]
-    hc_head(hc_head_w, cfg, h, rows, x.data(), pool);
-    rms_norm_bf16(x.data(), rows, cfg.dim, norm.data(), float(cfg.norm_eps), x.data());
-    linear_f32(x.data(), rows, w.head, logits, pool);
+    Scratch::Frame f;
+    float *x = f.alloc<float>(std::size_t(rows) * cfg.dim); // [rows, dim]
+    hc_head(hc_head_w, cfg, h, rows, x, pool);
+    rms_norm_bf16(x, rows, cfg.dim, norm.data(), float(cfg.norm_eps), x);
+    linear_f32(x, rows, w.head, logits, pool);
 }
 
 void mtp_forward(const ModelWeights &w, int i, KvState &state, const float *h,
@@ -79,14 +85,16 @@ void mtp_forward(const ModelWeights &w, int i, KvState &state, const float *h,
     const int hc = cfg.hc_mult, dim = cfg.dim;
     const float eps = float(cfg.norm_eps);
     // e = e_proj(enorm(embed(next))): [n, dim]; hp = h_proj(hnorm(h)): [n, hc, dim].
-    std::vector<float> e(std::size_t(n) * dim), ep(std::size_t(n) * dim);
+    Scratch::Frame f;
+    float *e = f.alloc<float>(std::size_t(n) * dim), *ep = f.alloc<float>(std::size_t(n) * dim);
     for (int t = 0; t < n; ++t)
-        embed_token(w, next_tokens[t], e.data() + std::size_t(t) * dim);
-    rms_norm_bf16(e.data(), n, dim, m.enorm.data(), eps, e.data());
-    linear_bf16_out(e.data(), n, m.e_proj, ep.data(), pool);
-    std::vector<float> hn(std::size_t(n) * hc * dim), hp(std::size_t(n) * hc * dim);
-    rms_norm_bf16(h, n * hc, dim, m.hnorm.data(), eps, hn.data());
-    linear_bf16_out(hn.data(), n * hc, m.h_proj, hp.data(), pool);
+        embed_token(w, next_tokens[t], e + std::size_t(t) * dim);
+    rms_norm_bf16(e, n, dim, m.enorm.data(), eps, e);
+    linear_bf16_out(e, n, m.e_proj, ep, pool);
+    float *hn = f.alloc<float>(std::size_t(n) * hc * dim);
+    float *hp = f.alloc<float>(std::size_t(n) * hc * dim);
+    rms_norm_bf16(h, n * hc, dim, m.hnorm.data(), eps, hn);
+    linear_bf16_out(hn, n * hc, m.h_proj, hp, pool);
     out.resize(std::size_t(n) * hc * dim);
     for (int t = 0; t < n; ++t)
         for (int j = 0; j < hc; ++j)

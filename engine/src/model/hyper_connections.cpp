@@ -7,6 +7,7 @@
 #include "cpu/ops.h"
 #include "cpu/simd/ops_kernels.h"
 #include "cpu/thread_pool.h"
+#include "cpu/workspace.h"
 #include "quant.h"
 
 #include <algorithm>
@@ -41,7 +42,7 @@ void hc_mixes(const HcWeights &w, const ModelConfig &cfg, const float *x, int n,
 }
 
 // fn(i0, i1) over the n tokens on the pool (or inline).
-void for_tokens(ThreadPool *pool, int n, const std::function<void(std::int64_t, std::int64_t)> &fn)
+void for_tokens(ThreadPool *pool, int n, RangeFn fn)
 {
     if (pool)
         pool->parallel_for(n, fn, 8);
@@ -100,16 +101,18 @@ void hc_pre(const HcWeights &w, const ModelConfig &cfg, const float *x, int n, f
             float *post, float *comb, ThreadPool *pool)
 {
     const int hc = cfg.hc_mult, dim = cfg.dim, mix = (2 + hc) * hc;
-    std::vector<float> mixes(std::size_t(n) * mix); // [n, (2+hc)*hc]
-    hc_mixes(w, cfg, x, n, mix, mixes.data(), pool);
+    Scratch::Frame f;
+    float *mixes = f.alloc<float>(std::size_t(n) * mix); // [n, (2+hc)*hc]
+    hc_mixes(w, cfg, x, n, mix, mixes, pool);
     const simd::Isa isa = simd::active_isa();
     for_tokens(pool, n, [&](std::int64_t i0, std::int64_t i1) {
-        std::vector<float> pre(static_cast<std::size_t>(hc));
+        Scratch::Frame wf; // the running thread's arena
+        float *pre = wf.alloc<float>(std::size_t(hc));
         for (std::int64_t i = i0; i < i1; ++i) {
-            hc_split_sinkhorn(mixes.data() + std::size_t(i) * mix, w.scale.data(), w.base.data(),
-                              hc, cfg.hc_sinkhorn_iters, float(cfg.hc_eps), pre.data(),
+            hc_split_sinkhorn(mixes + std::size_t(i) * mix, w.scale.data(), w.base.data(), hc,
+                              cfg.hc_sinkhorn_iters, float(cfg.hc_eps), pre,
                               post + std::size_t(i) * hc, comb + std::size_t(i) * hc * hc);
-            simd::hc_collapse_token(x + std::size_t(i) * hc * dim, pre.data(), hc, dim,
+            simd::hc_collapse_token(x + std::size_t(i) * hc * dim, pre, hc, dim,
                                     y + std::size_t(i) * dim, isa);
         }
     });
@@ -131,14 +134,15 @@ void hc_head(const HcWeights &w, const ModelConfig &cfg, const float *x, int n, 
              ThreadPool *pool)
 {
     const int hc = cfg.hc_mult, dim = cfg.dim;
-    std::vector<float> mixes(std::size_t(n) * hc); // [n, hc]
-    hc_mixes(w, cfg, x, n, hc, mixes.data(), pool);
-    std::vector<float> pre(hc);
+    Scratch::Frame f;
+    float *mixes = f.alloc<float>(std::size_t(n) * hc); // [n, hc]
+    hc_mixes(w, cfg, x, n, hc, mixes, pool);
+    float *pre = f.alloc<float>(std::size_t(hc));
     for (int i = 0; i < n; ++i) {
         for (int j = 0; j < hc; ++j)
             pre[j] = sigmoid_f32(mixes[std::size_t(i) * hc + j] * w.scale[0] + w.base[j])
                      + float(cfg.hc_eps);
-        simd::hc_collapse_token(x + std::size_t(i) * hc * dim, pre.data(), hc, dim,
+        simd::hc_collapse_token(x + std::size_t(i) * hc * dim, pre, hc, dim,
                                 y + std::size_t(i) * dim, simd::active_isa());
     }
 }

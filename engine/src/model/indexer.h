@@ -17,14 +17,12 @@ class ThreadPool;
 
 // For the n tokens at start..start+n-1 with attention input x [n, dim] and query latent
 // qr [n, q_lora_rank]: updates the indexer compressor (appending keys to state.index_keys) and
-// returns per token the picked entry ids by descending score (ties to the lower id), -1 padded.
-// prefill_mode (a call with start == 0, as the reference's prefill): every row has width
-// min(topk, n/4) and entries not yet visible to a token are -1; otherwise (decode semantics) the
-// row of the token at p has width min(topk, (p+1)/4).
-std::vector<std::vector<int>> indexer_forward(const IndexerWeights &w, const RopeFreqs &rope,
-                                              const ModelConfig &cfg, const float *x,
-                                              const float *qr, int n, std::int64_t start,
-                                              bool prefill_mode, LayerState &state,
-                                              ThreadPool *pool);
+// writes per token the picked entry ids by descending score (ties to the lower id), -1 padded:
+// row i of picks [n, index_topk] holds widths[i] ids. prefill_mode (a call with start == 0, as the
+// reference's prefill): every row has width min(topk, n/4) and entries not yet visible to a token
+// are -1; otherwise (decode semantics) the row of the token at p has width min(topk, (p+1)/4).
+void indexer_forward(const IndexerWeights &w, const RopeFreqs &rope, const ModelConfig &cfg,
+                     const float *x, const float *qr, int n, std::int64_t start, bool prefill_mode,
+                     LayerState &state, ThreadPool *pool, int *picks, int *widths);
 
 } // namespace folio

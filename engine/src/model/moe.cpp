@@ -5,6 +5,7 @@
 #include "cpu/math.h"
 #include "cpu/ops.h"
 #include "cpu/thread_pool.h"
+#include "cpu/workspace.h"
 #include "quant.h"
 
 #include <algorithm>
@@ -22,9 +23,11 @@ void expert_forward(const ExpertWeights &e, const ModelConfig &cfg, const float 
                     const float *weights, float *out, ThreadPool *pool)
 {
     const int inter = cfg.moe_inter_dim;
-    std::vector<float> gate(std::size_t(m) * inter), up(std::size_t(m) * inter);
-    linear_bf16_out(x, m, e.w1, gate.data(), pool);
-    linear_bf16_out(x, m, e.w3, up.data(), pool);
+    Scratch::Frame f;
+    float *gate = f.alloc<float>(std::size_t(m) * inter),
+          *up = f.alloc<float>(std::size_t(m) * inter);
+    linear_bf16_out(x, m, e.w1, gate, pool);
+    linear_bf16_out(x, m, e.w3, up, pool);
     const float limit = float(cfg.swiglu_limit);
     auto swiglu = [&](std::int64_t k0, std::int64_t k1) { // k = token * inter + channel
         for (std::int64_t k = k0; k < k1; ++k) {
@@ -43,7 +46,7 @@ void expert_forward(const ExpertWeights &e, const ModelConfig &cfg, const float 
         pool->parallel_for(std::int64_t(m) * inter, swiglu, 4096);
     else
         swiglu(0, std::int64_t(m) * inter);
-    linear_bf16_out(gate.data(), m, e.w2, out, pool);
+    linear_bf16_out(gate, m, e.w2, out, pool);
 }
 
 } // namespace
@@ -52,7 +55,9 @@ void moe_route(const MoeWeights &w, const ModelConfig &cfg, bool hash, const flo
                std::int32_t token, int *ids, float *weights)
 {
     const int E = cfg.n_routed_experts, k = cfg.n_activated_experts;
-    std::vector<float> scores(E), biased(E);
+    Scratch::Frame f;
+    float *scores = f.alloc<float>(std::size_t(E)), *biased = f.alloc<float>(std::size_t(E));
+    int *top = f.alloc<int>(std::size_t(k));
     for (int e = 0; e < E; ++e) {
         scores[e] = std::sqrt(softplus_f32(logits[e])); // sqrt(softplus) in FP32
         biased[e] = w.bias.empty() ? scores[e] : scores[e] + w.bias[std::size_t(e)];
@@ -64,10 +69,9 @@ void moe_route(const MoeWeights &w, const ModelConfig &cfg, bool hash, const flo
             ids[j] = int(v);
         }
     } else {
-        std::vector<int> top;
-        topk_desc(biased.data(), E, k, top); // the bias only steers the selection
+        topk_desc(biased, E, k, top); // the bias only steers the selection
         for (int j = 0; j < k; ++j)
-            ids[j] = top[std::size_t(j)];
+            ids[j] = top[j];
     }
     float sum = 0.0f;
     for (int j = 0; j < k; ++j)
@@ -81,50 +85,60 @@ void moe_forward(const BlockWeights &bw, const ModelConfig &cfg, const float *x,
 {
     const MoeWeights &w = bw.ffn;
     const int E = cfg.n_routed_experts, k = cfg.n_activated_experts, dim = cfg.dim;
+    Scratch::Frame f;
     // Router logits in FP32: [n, E].
-    std::vector<float> logits(std::size_t(n) * E);
-    linear_f32(x, n, w.gate, logits.data(), pool);
-    std::vector<int> ids(std::size_t(n) * k);
-    std::vector<float> gw(std::size_t(n) * k);
+    float *logits = f.alloc<float>(std::size_t(n) * E);
+    linear_f32(x, n, w.gate, logits, pool);
+    int *ids = f.alloc<int>(std::size_t(n) * k);
+    float *gw = f.alloc<float>(std::size_t(n) * k);
     auto route = [&](std::int64_t i0, std::int64_t i1) {
         for (std::int64_t i = i0; i < i1; ++i)
-            moe_route(w, cfg, bw.hash, logits.data() + std::size_t(i) * E, tokens[i],
-                      ids.data() + std::size_t(i) * k, gw.data() + std::size_t(i) * k);
+            moe_route(w, cfg, bw.hash, logits + std::size_t(i) * E, tokens[i],
+                      ids + std::size_t(i) * k, gw + std::size_t(i) * k);
     };
     if (pool)
         pool->parallel_for(n, route, 16);
     else
         route(0, n);
 
+    // Tokens grouped by expert (one GEMM per expert over its tokens): order[] lists (token, slot)
+    // pairs sorted by expert id then token, first[e] .. first[e+1] the ones of expert e.
+    int *first = f.zeros<int>(std::size_t(E) + 1);
+    for (std::size_t r = 0; r < std::size_t(n) * k; ++r)
+        ++first[ids[r] + 1];
+    for (int e = 0; e < E; ++e)
+        first[e + 1] += first[e];
+    int *fill = f.alloc<int>(std::size_t(E));
+    std::copy(first, first + E, fill);
+    int *order = f.alloc<int>(std::size_t(n) * k); // token * k + slot
+    for (std::size_t r = 0; r < std::size_t(n) * k; ++r)
+        order[fill[ids[r]]++] = int(r);
+
     // y: [n, dim] FP32; experts in id order, each adding its BF16 output for its tokens.
-    std::vector<float> y(std::size_t(n) * dim, 0.0f);
-    std::vector<float> xe, we, oe;
-    std::vector<int> rows;
+    float *y = f.zeros<float>(std::size_t(n) * dim);
+    float *xe = f.alloc<float>(std::size_t(n) * dim), *oe = f.alloc<float>(std::size_t(n) * dim);
+    float *we = f.alloc<float>(std::size_t(n));
     for (int e = 0; e < E; ++e) {
-        rows.clear();
-        we.clear();
-        for (int i = 0; i < n; ++i)
-            for (int j = 0; j < k; ++j)
-                if (ids[std::size_t(i) * k + j] == e) {
-                    rows.push_back(i);
-                    we.push_back(gw[std::size_t(i) * k + j]);
-                }
-        if (rows.empty())
+        const int m = first[e + 1] - first[e];
+        if (m == 0)
             continue;
-        const int m = int(rows.size());
-        xe.resize(std::size_t(m) * dim);
-        for (int r = 0; r < m; ++r)
-            std::memcpy(xe.data() + std::size_t(r) * dim, x + std::size_t(rows[r]) * dim,
+        const int *rows = order + first[e];
+        for (int r = 0; r < m; ++r) {
+            std::memcpy(xe + std::size_t(r) * dim, x + std::size_t(rows[r] / k) * dim,
                         sizeof(float) * dim);
-        oe.resize(std::size_t(m) * dim);
-        expert_forward(w.experts[std::size_t(e)], cfg, xe.data(), m, we.data(), oe.data(), pool);
-        for (int r = 0; r < m; ++r)
+            we[r] = gw[rows[r]];
+        }
+        expert_forward(w.experts[std::size_t(e)], cfg, xe, m, we, oe, pool);
+        for (int r = 0; r < m; ++r) {
+            float *yr = y + std::size_t(rows[r] / k) * dim;
+            const float *orow = oe + std::size_t(r) * dim;
             for (int d = 0; d < dim; ++d)
-                y[std::size_t(rows[r]) * dim + d] += oe[std::size_t(r) * dim + d];
+                yr[d] += orow[d];
+        }
     }
-    std::vector<float> shared(std::size_t(n) * dim);
-    expert_forward(w.shared, cfg, x, n, nullptr, shared.data(), pool);
-    for (std::size_t i = 0; i < y.size(); ++i)
+    float *shared = f.alloc<float>(std::size_t(n) * dim);
+    expert_forward(w.shared, cfg, x, n, nullptr, shared, pool);
+    for (std::size_t i = 0; i < std::size_t(n) * dim; ++i)
         out[i] = round_bf16(y[i] + shared[i]);
 }
 
