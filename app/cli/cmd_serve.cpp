@@ -2,12 +2,17 @@
 // model once, serves until SIGINT/SIGTERM, and announces itself in the discovery file so that
 // `folio-cli ask` and the GUI use it instead of loading a second copy. Prints the base URL on
 // stdout once it accepts connections (scripts and tests read that line); logs go to stderr.
+#include "app/app_info.h"
 #include "app/cli/command.h"
+#include "app/cli/device_options.h"
 #include "app/server/discovery.h"
 #include "app/server/engine_backend.h"
 #include "app/server/http_server.h"
+#include "app/server/session_backend.h"
+#include "ingest/tokenizer_counter.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QFileInfo>
 #include <QTextStream>
 
@@ -40,6 +45,7 @@ int runServe(const QStringList &args)
                       QStringLiteral("NAME")});
     parser.addOption({QStringLiteral("threads"), QStringLiteral("Compute threads (0 = all)."),
                       QStringLiteral("N"), QStringLiteral("0")});
+    addDeviceOptions(parser);
     parser.addOption({QStringLiteral("max-queue"),
                       QStringLiteral("Requests that may wait for the engine (default 8); more "
                                      "are answered 429."),
@@ -51,6 +57,11 @@ int runServe(const QStringList &args)
     parser.addOption({QStringLiteral("max-body-mb"),
                       QStringLiteral("Largest request body in MiB (default 64)."),
                       QStringLiteral("N"), QStringLiteral("64")});
+    parser.addOption({QStringLiteral("db"),
+                      QStringLiteral("Session database for requests on Folio sessions "
+                                     "(\"folio_session\": ID; default: the data directory's "
+                                     "folio.db)."),
+                      QStringLiteral("PATH")});
     parser.addOption({QStringLiteral("no-discovery"),
                       QStringLiteral("Do not write the discovery file (other Folio processes "
                                      "will not find this server).")});
@@ -97,12 +108,29 @@ int runServe(const QStringList &args)
     err << "folio-cli serve: loading " << modelDir << " ..." << Qt::endl;
     server::EngineBackend::Options bo;
     bo.modelId = parser.value(QStringLiteral("model-id")).toStdString();
+    if (int rc = readDeviceOptions(parser, "serve", bo.engine); rc >= 0)
+        return rc;
     auto backend = server::EngineBackend::load(modelDir.toStdString(), bo, threads);
     if (!backend) {
         printError("serve", QString::fromStdString(backend.status().message()));
         return ExitFailure;
     }
-    server::LocalServer srv(*backend, options);
+    reportDevice("serve", bo.engine, (*backend)->model()->info());
+    // Requests that name a Folio session are answered on it (session_backend.h).
+    server::SessionBackend::Options so;
+    so.databasePath = parser.isSet(QStringLiteral("db"))
+                          ? parser.value(QStringLiteral("db"))
+                          : QDir(app::dataDirectory()).filePath(QStringLiteral("folio.db"));
+    QString counterError;
+    so.counter = ingest::loadTokenizerCounter(QDir(modelDir).filePath(
+                                                  QStringLiteral("tokenizer.json")),
+                                              &counterError);
+    if (!so.counter) {
+        printError("serve", counterError);
+        return ExitFailure;
+    }
+    server::LocalServer srv(std::make_shared<server::SessionBackend>(*backend, std::move(so)),
+                            options);
     if (Status st = srv.start(); !st) {
         printError("serve", QString::fromStdString(st.message()));
         return ExitFailure;

@@ -14,6 +14,7 @@ int runIngest(const QStringList &args);
 int runPack(const QStringList &args);
 int runServe(const QStringList &args);
 int runAsk(const QStringList &args);
+int runChat(const QStringList &args);
 int runGenerate(const QStringList &args);
 int runLogits(const QStringList &args);
 int runModel(const QStringList &args);
@@ -30,6 +31,8 @@ const std::vector<Command> &commands()
         {"ingest", "Read a repository, PDFs or files; list included/skipped, tokens", runIngest},
         {"pack", "Render sources into the packed context with its span map (--out FILE)", runPack},
         {"ask", "Ask one question about a repository or PDFs; saves it as a session", runAsk},
+        {"chat", "Talk about a repository, PDFs or a saved session (/think, /branch, /export...)",
+         runChat},
         {"serve", "Serve the model over an OpenAI-compatible HTTP API (--port, --api-key)",
          runServe},
         {"generate", "Generate text (or ids) from a prompt with a local model, streamed",

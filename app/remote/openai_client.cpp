@@ -434,10 +434,18 @@ void OpenAiClient::fail(RemoteError error)
 
 std::variant<RemoteResult, RemoteError> OpenAiClient::runBlocking(
     const RemoteEndpoint &endpoint, const RemoteRequest &request,
-    const std::function<void(bool, const QString &)> &onDelta)
+    const std::function<void(bool, const QString &)> &onDelta, const std::atomic_bool *stop)
 {
     OpenAiClient client(endpoint);
     QEventLoop loop;
+    QTimer stopPoll;
+    if (stop) {
+        connect(&stopPoll, &QTimer::timeout, &loop, [&] {
+            if (stop->load() && client.isRunning())
+                client.cancel();
+        });
+        stopPoll.start(50);
+    }
     std::variant<RemoteResult, RemoteError> out = RemoteError{};
     if (onDelta) {
         connect(&client, &OpenAiClient::reasoningDelta, &loop,

@@ -28,6 +28,7 @@
 #include <QString>
 #include <QUrl>
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <variant>
@@ -111,9 +112,12 @@ public:
     QByteArray requestBody(const RemoteRequest &request) const;
 
     // Runs `request` to the end in a local event loop (for the CLI); `onDelta` gets each piece.
+    // When `stop` becomes true (polled every 50 ms) the request is cancelled (RemoteError
+    // Cancelled; the pieces already passed to `onDelta` are what arrived).
     static std::variant<RemoteResult, RemoteError> runBlocking(
         const RemoteEndpoint &endpoint, const RemoteRequest &request,
-        const std::function<void(bool reasoning, const QString &text)> &onDelta = {});
+        const std::function<void(bool reasoning, const QString &text)> &onDelta = {},
+        const std::atomic_bool *stop = nullptr);
 
 Q_SIGNALS:
     void reasoningDelta(const QString &text);

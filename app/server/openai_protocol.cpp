@@ -337,11 +337,20 @@ std::variant<ChatCompletionRequest, ApiError> parseChatCompletionRequest(std::st
             return badField("reasoning_effort", "expected low, medium, high or max");
     }
 
-    const QJsonValue session = o.value(QLatin1String("session"));
-    if (!session.isUndefined() && !session.isNull()) {
-        if (!session.isString() || session.toString().isEmpty())
-            return badField("session", "expected a Folio session id or name");
-        r.generation.session = session.toString().toStdString();
+    // A Folio session (session_backend.h): the extension field, or the model name for clients
+    // that cannot add fields. The field wins when both are given.
+    const QJsonValue session = o.value(QLatin1String("folio_session"));
+    if (session.isString() && !session.toString().trimmed().isEmpty()) {
+        r.generation.session = session.toString().trimmed().toStdString();
+    } else if (session.isDouble() && session.toDouble() >= 1
+               && session.toDouble() == std::floor(session.toDouble())) {
+        r.generation.session = std::to_string(static_cast<long long>(session.toDouble()));
+    } else if (!session.isUndefined() && !session.isNull()) {
+        return badField("folio_session", "expected a Folio session id or title");
+    } else if (r.model.rfind(kSessionModelPrefix, 0) == 0) {
+        r.generation.session = r.model.substr(std::string_view(kSessionModelPrefix).size());
+        if (r.generation.session.empty())
+            return badField("model", "expected folio:session/<id or title>");
     }
     return r;
 }

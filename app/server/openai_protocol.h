@@ -36,6 +36,8 @@ struct ChatCompletionRequest
 };
 
 inline constexpr int kMaxStopSequences = 16;
+// A model name that addresses a Folio session: "folio:session/12" (see session_backend.h).
+inline constexpr const char *kSessionModelPrefix = "folio:session/";
 
 // Parses and validates a /v1/chat/completions body. Unknown fields are ignored (clients send many
 // optional ones); fields this server cannot honour (n > 1, tools with tool_choice "required", ...)

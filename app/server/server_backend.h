@@ -37,8 +37,9 @@ struct GenerationRequest
     std::string reasoningEffort; // "", "high" or "max" (chat::RenderOptions)
     int maxTokens = 0;           // 0 = the backend's default
     SamplingRequest sampling;
-    // A Folio session whose packed sources become the system prompt (extension field "session");
-    // empty for a plain chat request.
+    // A Folio session (id or title) whose packed sources become the system prompt and which the
+    // answer is appended to ("folio_session", or the model "folio:session/ID"; answered by
+    // SessionBackend); empty for a plain chat request.
     std::string session;
 };
 

@@ -1,6 +1,6 @@
 // `folio-cli ask` end to end on a test repository with the demo model: ingest, pack, prompt,
 // answer, citations, and a saved session that `folio-cli session show` lists; `--json` output;
-// usage errors; and that ask uses a running `folio-cli serve` of the same model (discovery file)
+// usage errors; asking again on the saved session by id and by title (--session); and that ask uses a running `folio-cli serve` of the same model (discovery file)
 // instead of loading the model again. Arguments: the folio-cli executable, the demo model dir.
 #include <QDir>
 #include <QJsonArray>
@@ -9,6 +9,8 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <csignal>
 
 static QString g_cli;
 static QString g_model;
@@ -19,6 +21,8 @@ class TestAskCli : public QObject
 
     QTemporaryDir m_data;
     QTemporaryDir m_repo;
+    qint64 m_session = 0;
+    int m_firstPromptTokens = 0;
 
     struct Run
     {
@@ -106,6 +110,43 @@ private Q_SLOTS:
         QVERIFY2(show.out.contains("What does main print?"), show.out.constData());
         const Run list = run({"session", "list", "--json"});
         QVERIFY2(list.out.contains("What does main print?"), list.out.constData());
+        m_session = session;
+        m_firstPromptTokens = stats["prompt_tokens"].toInt();
+    }
+
+    void askContinuesASession_data()
+    {
+        QTest::addColumn<bool>("byTitle");
+        QTest::newRow("by id") << false;
+        QTest::newRow("by title") << true;
+    }
+
+    // --session: the sources are rebuilt from storage (the repository at its pinned commit) and
+    // the question is appended on the session's current branch, its earlier turns in the prompt.
+    void askContinuesASession()
+    {
+        QFETCH(bool, byTitle);
+        if (m_session == 0)
+            QSKIP("needs askJsonCreatesASession");
+        const QString question = byTitle ? "And what does it return?" : "Is there a loop?";
+        const Run r = run({"ask", "--session",
+                           byTitle ? QString("What does main print?") : QString::number(m_session),
+                           "--model", g_model, "-n", "4", "--json", question});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(o["session"].toInteger(), qint64(m_session));
+        QVERIFY(o["stats"].toObject()["prompt_tokens"].toInt() > m_firstPromptTokens);
+
+        const Run show = run({"session", "show", QString::number(m_session), "--json"});
+        QVERIFY2(show.out.contains("What does main print?") && show.out.contains(question.toUtf8()),
+                 show.out.constData());
+    }
+
+    void askUnknownSession()
+    {
+        const Run r = run({"ask", "--session", "no such session", "--model", g_model, "q?"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("no session is titled"), r.err.constData());
     }
 
     void askUsesARunningServer()
@@ -130,6 +171,25 @@ private Q_SLOTS:
         QVERIFY(serve.waitForFinished(60000));
         QCOMPARE(serve.exitStatus(), QProcess::NormalExit);
         QCOMPARE(serve.exitCode(), 0);
+        QVERIFY(!QFile::exists(QDir(m_data.path()).filePath("server.json")));
+    }
+
+    // Ctrl+C (SIGINT) stops the server as cleanly as SIGTERM does.
+    void serveStopsOnSigint()
+    {
+        QProcess serve;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("FOLIO_DATA_DIR", m_data.path());
+        serve.setProcessEnvironment(env);
+        serve.start(g_cli, {"serve", "--model", g_model, "--port", "0"});
+        QVERIFY(serve.waitForReadyRead(120000));
+        QVERIFY(serve.readLine().startsWith("http://127.0.0.1:"));
+        QVERIFY(QFile::exists(QDir(m_data.path()).filePath("server.json")));
+        ::kill(pid_t(serve.processId()), SIGINT);
+        QVERIFY(serve.waitForFinished(60000));
+        QCOMPARE(serve.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(serve.exitCode(), 0);
+        QVERIFY(serve.readAllStandardError().contains("SIGINT, shutting down"));
         QVERIFY(!QFile::exists(QDir(m_data.path()).filePath("server.json")));
     }
 };

@@ -26,7 +26,7 @@ private Q_SLOTS:
               "42,\n"
               "\"stop\": \"END\", \"thinking\": {\"type\": \"enabled\"}, \"reasoning_effort\": "
               "\"max\",\n"
-              "\"session\": \"my-session\",\n"
+              "\"folio_session\": \"my-session\",\n"
               "\"messages\": [\n"
               "{\"role\": \"system\", \"content\": \"Be brief.\"},\n"
               "{\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": \"Hello \"},\n"
@@ -70,6 +70,37 @@ private Q_SLOTS:
         QVERIFY(r.stop.empty());
     }
 
+    void sessionByFieldOrModelName_data()
+    {
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<QString>("session");
+        QTest::newRow("field, number")
+            << QByteArray(R"({"folio_session":12,"messages":[{"role":"user","content":"x"}]})")
+            << "12";
+        QTest::newRow("field, title") << QByteArray(
+            R"({"folio_session":" My notes ","messages":[{"role":"user","content":"x"}]})")
+                                      << "My notes";
+        QTest::newRow("model name") << QByteArray(
+            R"({"model":"folio:session/7","messages":[{"role":"user","content":"x"}]})")
+                                    << "7";
+        QTest::newRow("field wins") << QByteArray(
+            R"({"model":"folio:session/7","folio_session":"9","messages":[{"role":"user","content":"x"}]})")
+                                    << "9";
+        QTest::newRow("other model")
+            << QByteArray(R"({"model":"folio-session","messages":[{"role":"user","content":"x"}]})")
+            << "";
+    }
+
+    void sessionByFieldOrModelName()
+    {
+        QFETCH(QByteArray, body);
+        QFETCH(QString, session);
+        auto parsed = parseChatCompletionRequest(body.toStdString());
+        QVERIFY(std::holds_alternative<ChatCompletionRequest>(parsed));
+        QCOMPARE(QString::fromStdString(std::get<ChatCompletionRequest>(parsed).generation.session),
+                 session);
+    }
+
     void errorsNameTheField_data()
     {
         QTest::addColumn<QByteArray>("body");
@@ -93,6 +124,12 @@ private Q_SLOTS:
         QTest::newRow("too many stops") << QByteArray(
             R"({"stop":["1","2","3","4","5","6","7","8","9","10","11","12","13","14","15","16","17"],"messages":[{"role":"user","content":"x"}]})")
                                         << "stop";
+        QTest::newRow("session fraction")
+            << QByteArray(R"({"folio_session":1.5,"messages":[{"role":"user","content":"x"}]})")
+            << "folio_session";
+        QTest::newRow("session model without id")
+            << QByteArray(R"({"model":"folio:session/","messages":[{"role":"user","content":"x"}]})")
+            << "model";
         QTest::newRow("empty user") << QByteArray(R"({"messages":[{"role":"user","content":""}]})")
                                     << "messages[0].content";
         QTest::newRow("tool_choice required") << QByteArray(
