@@ -343,6 +343,67 @@ private Q_SLOTS:
         QCOMPARE(payloadFiles().size(), 3);
     }
 
+    // Snapshots without a session (the engine backend's) form branches by their tokens: a new
+    // snapshot supersedes the checkpoints on its way and older answers of its branch; prefix
+    // snapshots, other branches, other models and other sessions stay.
+    void removeSupersededFollowsTheTokenBranch()
+    {
+        SnapshotStore store(*m_db);
+        store.setEvictionPolicy({0, 0});
+        std::vector<int32_t> tokens(3000);
+        for (size_t i = 0; i < tokens.size(); ++i)
+            tokens[i] = int32_t(i * 13 % 7000);
+        std::vector<int32_t> other = tokens;
+        other[1500] = 99999; // another branch from token 1500 on
+        auto save = [&](const std::vector<int32_t> &t, qint64 n, const char *kind,
+                        const QString &fp = QStringLiteral("fp")) {
+            SnapshotInfo m;
+            m.kind = QString::fromLatin1(kind);
+            m.key = {fp, 1, prefixHash(std::span<const int32_t>(t).first(size_t(n))), n};
+            auto r = writeSnapshot(store, m, 1000, uint64_t(n));
+            QTest::qWait(2); // distinct created times
+            return *r;
+        };
+        const qint64 cp500 = save(tokens, 500, "checkpoint").id;
+        const qint64 prefix = save(tokens, 1000, "prefix").id;
+        const qint64 ans1200 = save(tokens, 1200, "answer").id;
+        const qint64 ans1600 = save(tokens, 1600, "answer").id;
+        const qint64 otherAns = save(other, 1800, "answer").id;
+        const qint64 otherModel = save(tokens, 1100, "checkpoint", QStringLiteral("fp2")).id;
+        const SnapshotInfo latest = save(tokens, 2000, "answer");
+        auto gone = store.removeSuperseded(latest, std::span<const int32_t>(tokens).first(2000), 2);
+        QVERIFY2(gone.ok(), qPrintable(gone.status().message()));
+        QCOMPARE(*gone, 2); // the checkpoint and the older of the two answers before `latest`
+        auto exists = [&](qint64 id) { return store.get(id).ok(); };
+        QVERIFY(!exists(cp500));
+        QVERIFY(exists(prefix));
+        QVERIFY(!exists(ans1200));
+        QVERIFY(exists(ans1600)); // keepPerBranch 2: latest + the newest older answer
+        QVERIFY(exists(otherAns));
+        QVERIFY(exists(otherModel));
+        QVERIFY(exists(latest.id));
+        QCOMPARE(store.removeSuperseded(latest, std::span<const int32_t>(tokens).first(1999), 1)
+                     .status()
+                     .code(),
+                 Status::Mismatch);
+        QCOMPARE(*store.removeSuperseded(latest, std::span<const int32_t>(tokens).first(2000), 1),
+                 1);
+        QVERIFY(!exists(ans1600));
+    }
+
+    void evictionPolicyStoredInSettings()
+    {
+        auto p = storedEvictionPolicy(*m_db);
+        QVERIFY(p.ok());
+        QCOMPARE(p->keepPerBranch, EvictionPolicy{}.keepPerBranch);
+        QCOMPARE(p->maxTotalBytes, EvictionPolicy{}.maxTotalBytes);
+        QVERIFY(storeEvictionPolicy(*m_db, {3, qint64(5) << 30}).ok());
+        p = storedEvictionPolicy(*m_db);
+        QVERIFY(p.ok());
+        QCOMPARE(p->keepPerBranch, 3);
+        QCOMPARE(p->maxTotalBytes, qint64(5) << 30);
+    }
+
     void evictionLruSizeCap()
     {
         SnapshotStore store(*m_db);
