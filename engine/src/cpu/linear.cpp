@@ -167,22 +167,84 @@ std::int64_t column_grain(int m, int K)
     return std::max<std::int64_t>(4, (std::int64_t(1) << 16) / per_col);
 }
 
-// y [m, N] = a [m, K] . W^T on the fast path, optionally rounding each output to BF16.
-void fast_linear(const float *a, int m, const LinearWeight &w, float *y, ThreadPool *pool,
-                 bool bf16_out)
+// Rounds columns [n0, n1) of y [m, N] to BF16 values.
+void round_cols_bf16(float *y, int m, int N, std::int64_t n0, std::int64_t n1)
 {
-    const int N = w.out;
+    for (int i = 0; i < m; ++i)
+        for (std::int64_t n = n0; n < n1; ++n)
+            y[std::size_t(i) * N + n] = round_bf16(y[std::size_t(i) * N + n]);
+}
+
+// FP32 results closer than this many FP32 ulps to a BF16 rounding midpoint are recomputed exactly.
+constexpr std::uint32_t kTieUlps = 16;
+
+// Recomputes with the exact reference kernel the outputs in columns [n0, n1) of y [m, N] that lie
+// within kTieUlps of a BF16 midpoint. Why: the FP32 sums differ from the reference's by a few FP32
+// ulps, which changes the BF16 rounding only near a midpoint; quantised operands make exact
+// midpoints common (few significant bits), and one flipped BF16 output can move a later top-k or
+// argmax choice. About 2 * 16 / 65536 of the outputs are recomputed (K multiply-adds each).
+// a [m, K] dequantised activations, sa [m, K/128] their block scales.
+void refine_near_ties(const float *a, const float *sa, int m, const LinearWeight &w,
+                      std::int64_t n0, std::int64_t n1, float *y)
+{
+    const int K = w.in, N = w.out, blocks = K / kFp8Block;
+    thread_local std::vector<float> q; // [K] E4M3 code values of the current activation row
+    for (int i = 0; i < m; ++i) {
+        float *yi = y + std::size_t(i) * N;
+        const float *si = sa + std::size_t(i) * blocks;
+        bool have_q = false;
+        for (std::int64_t n = n0; n < n1; ++n) {
+            const std::uint32_t low = f32_to_bits(yi[n]) & 0xffffu;
+            if (low + kTieUlps - 0x8000u > 2 * kTieUlps)
+                continue;
+            if (!have_q) {
+                // The codes back from the dequantised values: a / s is exact (power of two).
+                q.resize(std::size_t(K));
+                for (int k = 0; k < K; ++k)
+                    q[std::size_t(k)] = a[std::size_t(i) * K + k] / si[k / kFp8Block];
+                have_q = true;
+            }
+            simd::quant_linear_cols_exact(q.data(), si, 1, w, int(n), int(n) + 1, yi);
+        }
+    }
+}
+
+// y [m, N] = a [m, K] . W^T on the fast FP32 kernels (quantised weights, dequantised
+// activations a with block scales sa), each output rounded to BF16.
+void fast_quant_linear(const float *a, const float *sa, int m, const LinearWeight &w, float *y,
+                       ThreadPool *pool)
+{
     auto cols = [&](std::int64_t n0, std::int64_t n1) {
         simd::linear_cols_fast(a, m, w, int(n0), int(n1), y);
-        if (bf16_out)
-            for (int i = 0; i < m; ++i)
-                for (std::int64_t n = n0; n < n1; ++n)
-                    y[std::size_t(i) * N + n] = round_bf16(y[std::size_t(i) * N + n]);
+        refine_near_ties(a, sa, m, w, n0, n1, y);
+        round_cols_bf16(y, m, w.out, n0, n1);
     };
     if (pool)
-        pool->parallel_for(N, cols, column_grain(m, w.in));
+        pool->parallel_for(w.out, cols, column_grain(m, w.in));
     else
-        cols(0, N);
+        cols(0, w.out);
+}
+
+// y [m, N] = x [m, K] . W^T on the fast double-accumulating kernels, optionally rounded to BF16.
+// Why double for every linear without activation quantisation (BF16/F32 weights, wo_a): with FP32
+// accumulation about 2 in 10^4 BF16 outputs round differently from the exact path, and the golden
+// cases lose greedy/argmax rows (docs/cpu.md); in double the outputs are the exact path's.
+void fast_dense_linear(const float *x, int m, const LinearWeight &w, float *y, ThreadPool *pool,
+                       bool bf16_out)
+{
+    const std::size_t count = std::size_t(m) * w.in;
+    double *xd = act_buffers().get_d(count); // [m, K] x widened once
+    for (std::size_t i = 0; i < count; ++i)
+        xd[i] = double(x[i]);
+    auto cols = [&](std::int64_t n0, std::int64_t n1) {
+        simd::linear_cols_fast_f64(xd, m, w, int(n0), int(n1), y);
+        if (bf16_out)
+            round_cols_bf16(y, m, w.out, n0, n1);
+    };
+    if (pool)
+        pool->parallel_for(w.out, cols, column_grain(m, w.in));
+    else
+        cols(0, w.out);
 }
 
 } // namespace
@@ -193,15 +255,17 @@ void linear_bf16_out(const float *x, int m, const LinearWeight &w, float *y, Thr
     const bool quantised = (w.kind == WeightKind::FP8 || w.kind == WeightKind::FP4)
                            && !w.dequantize;
     if (fast_path_ok(w)) {
-        const float *a = x;
-        if (quantised) {
-            // a [m, K]: the FP8-quantised activations, dequantised exactly (codes x power-of-two
-            // block scales), so the GEMM below sees exact operands.
-            float *buf = act_buffers().get_a(std::size_t(m) * K);
-            simd::act_dequant_rows(x, m, K, buf);
-            a = buf;
+        if (!quantised) {
+            fast_dense_linear(x, m, w, y, pool, true);
+            return;
         }
-        fast_linear(a, m, w, y, pool, true);
+        // a [m, K]: the FP8-quantised activations, dequantised exactly (codes x power-of-two block
+        // scales), so the GEMM sees exact operands.
+        ActBuffers &b = act_buffers();
+        float *a = b.get_a(std::size_t(m) * K);
+        float *sa = b.get_s(std::size_t(m) * (K / kFp8Block));
+        simd::act_dequant_rows(x, m, K, a, sa);
+        fast_quant_linear(a, sa, m, w, y, pool);
         return;
     }
     if (!quantised) {
@@ -210,9 +274,7 @@ void linear_bf16_out(const float *x, int m, const LinearWeight &w, float *y, Thr
         // outputs differ by one BF16 ulp (golden tests show no order reproduces it better).
         run_rows(pool, N, [&](std::int64_t n0, std::int64_t n1) {
             simd::dense_linear_cols_exact(x, m, w, int(n0), int(n1), y);
-            for (int i = 0; i < m; ++i)
-                for (std::int64_t n = n0; n < n1; ++n)
-                    y[std::size_t(i) * N + n] = round_bf16(y[std::size_t(i) * N + n]);
+            round_cols_bf16(y, m, N, n0, n1);
         });
         return;
     }
@@ -226,28 +288,14 @@ void linear_bf16_out(const float *x, int m, const LinearWeight &w, float *y, Thr
                       sa + std::size_t(i) * (K / kFp8Block));
     run_rows(pool, N, [&](std::int64_t n0, std::int64_t n1) {
         simd::quant_linear_cols_exact(qa, sa, m, w, int(n0), int(n1), y);
-        for (int i = 0; i < m; ++i)
-            for (std::int64_t n = n0; n < n1; ++n)
-                y[std::size_t(i) * N + n] = round_bf16(y[std::size_t(i) * N + n]);
+        round_cols_bf16(y, m, N, n0, n1);
     });
 }
 
 void linear_f32(const float *x, int m, const LinearWeight &w, float *y, ThreadPool *pool)
 {
     if (fast_path_ok(w)) {
-        // Double accumulation on the fast kernels (kernels.h linear_cols_fast_f64): these FP32
-        // outputs feed top-k and argmax choices directly. xd [m, K]: x widened once.
-        const std::size_t count = std::size_t(m) * w.in;
-        double *xd = act_buffers().get_d(count);
-        for (std::size_t i = 0; i < count; ++i)
-            xd[i] = double(x[i]);
-        auto cols = [&](std::int64_t n0, std::int64_t n1) {
-            simd::linear_cols_fast_f64(xd, m, w, int(n0), int(n1), y);
-        };
-        if (pool)
-            pool->parallel_for(w.out, cols, column_grain(m, w.in));
-        else
-            cols(0, w.out);
+        fast_dense_linear(x, m, w, y, pool, false);
         return;
     }
     run_rows(pool, w.out, [&](std::int64_t n0, std::int64_t n1) {

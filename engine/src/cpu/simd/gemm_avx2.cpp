@@ -1,18 +1,19 @@
 // Panel GEMM of cpu/simd (prefill: many activation rows). y [m, N] = a [m, K] . W^T, columns
 // [n0, n1) on this thread.
 //
-// Blocking (why): the weights are the large operand and decoding them costs more than reading
-// them, so each weight is decoded exactly once per call: a panel of kNc weight rows x kKc columns
-// is decoded (codes x scales, exact FP32) into a per-thread buffer that stays in L2 (96 x 512 x 4
-// = 192 KiB; this machine's L2 is 512 KiB per core), then every activation row is multiplied
-// against it. The register tile is 4 activation rows x 3 weight rows: 12 FP32 accumulators of 8
-// lanes along K, 4 + 3 loads per 12 FMAs, no broadcasts and no transposed packing (weights and
-// activations are both K-contiguous, so "packing" the weights is just decoding a row segment).
-// The 4 x kKc activation slice (8 KiB) stays in L1 while the tile walks the panel.
+// Blocking (why), BLIS-style: the weights are the large operand and decoding them costs more than
+// reading them, so each weight is decoded exactly once per call. For each K chunk of kKc columns
+// and each panel of kNc weight rows, the rows are decoded (codes x scales, exact FP32) and packed
+// transposed as micro-panels [kKc][16 weight rows] into a per-thread buffer (96 x 256 x 4 = 96 KiB,
+// L2-resident; this machine's L2 is 512 KiB per core). The register tile is 6 activation rows x
+// 16 weight rows: 12 FP32 accumulators, per K step 2 vector loads of the micro-panel, 6 broadcasts
+// of activations (read in place, no packing) and 12 FMAs; outputs of a tile are contiguous in y,
+// so chunk results are added with vector loads and stores. The double-accumulating variant for
+// linear_f32 uses inner-product tiles over a row-major panel instead (4 x 3 tiles, 4 lanes).
 //
-// Summation order, the same for every tile shape and thread split: per output, 8 lanes
-// accumulate sequentially along a kKc chunk, the lanes are reduced in hsum's fixed tree, and the
-// chunk sums are added to y in increasing K order.
+// Summation order, the same for every tile shape and thread split: per output, FP32 FMAs in
+// increasing k inside a chunk, then the chunk sums added to y in increasing K order (f64: 4 lanes
+// per chunk reduced in a fixed tree, then chunks in order, in double).
 #include "cpu/simd/decode_avx2.h"
 #include "cpu/simd/kernels_avx2.h"
 
@@ -24,79 +25,107 @@ namespace folio::simd::avx2 {
 
 namespace {
 
-constexpr int kKc = 512; // K columns per panel (a multiple of the FP8 scale block, 128)
-constexpr int kNc = 96;  // weight rows per panel
-constexpr int kMr = 4;   // activation rows per register tile
-constexpr int kNr = 3;   // weight rows per register tile
+constexpr int kKc = 128; // K columns per chunk (a multiple of the FP8 scale block, 128)
+constexpr int kNc = 96;   // weight rows per panel (6 micro-panels)
+constexpr int kNr = 16;   // weight rows per micro-panel: two 8-lane output vectors
+constexpr int kMr = 6;    // activation rows per register tile
+constexpr int kMrF64 = 4; // f64 inner-product tile: activation rows
+constexpr int kNrF64 = 3; // f64 inner-product tile: weight rows
+constexpr int kKcF64 = 512;
 
-// Lane mask for the last kc % 8 columns (the activation rows are not padded).
-inline __m256i tail_mask(int count)
+// dst[c * ldd + r] = src[r * lds + c] for an 8 x 8 block.
+inline void transpose8(const float *src, int lds, float *dst, int ldd)
 {
-    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), idx);
+    __m256 r[8], t[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i)
+        r[i] = _mm256_load_ps(src + std::size_t(i) * lds);
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    // u: per 128-bit half, 4 consecutive rows of one column.
+    const __m256 u0 = _mm256_shuffle_ps(t[0], t[2], 0x44), u1 = _mm256_shuffle_ps(t[0], t[2], 0xEE);
+    const __m256 u2 = _mm256_shuffle_ps(t[1], t[3], 0x44), u3 = _mm256_shuffle_ps(t[1], t[3], 0xEE);
+    const __m256 u4 = _mm256_shuffle_ps(t[4], t[6], 0x44), u5 = _mm256_shuffle_ps(t[4], t[6], 0xEE);
+    const __m256 u6 = _mm256_shuffle_ps(t[5], t[7], 0x44), u7 = _mm256_shuffle_ps(t[5], t[7], 0xEE);
+    _mm256_store_ps(dst + 0 * std::size_t(ldd), _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_store_ps(dst + 1 * std::size_t(ldd), _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_store_ps(dst + 2 * std::size_t(ldd), _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_store_ps(dst + 3 * std::size_t(ldd), _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_store_ps(dst + 4 * std::size_t(ldd), _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_store_ps(dst + 5 * std::size_t(ldd), _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_store_ps(dst + 6 * std::size_t(ldd), _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_store_ps(dst + 7 * std::size_t(ldd), _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
-// Reduces 4 accumulators to their 4 sums with the same tree as hsum():
-// ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)).
-inline __m128 reduce4(__m256 c0, __m256 c1, __m256 c2, __m256 c3)
+// Decodes weight rows [row0, row0 + rows) (rows <= 16), columns [pc, pc + kc), into the
+// micro-panel mp [kcp][16] (row r of the weight at lane r; rows past `rows` are zero). tmp holds
+// 16 decoded rows [16][kcp].
+void pack_micro_panel(const LinearWeight &w, int row0, int rows, int pc, int kc, int kcp,
+                      float *tmp, float *mp)
 {
-    const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(c0, c1), _mm256_hadd_ps(c2, c3));
-    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    for (int r = 0; r < kNr; ++r) {
+        float *t = tmp + std::size_t(r) * kcp;
+        if (r < rows) {
+            decode_row_segment(w, row0 + r, pc, kc, kcp, t);
+        } else {
+            for (int k = 0; k < kcp; ++k)
+                t[k] = 0.0f;
+        }
+    }
+    for (int half = 0; half < 2; ++half)
+        for (int k = 0; k < kcp; k += 8)
+            transpose8(tmp + std::size_t(8 * half) * kcp + k, kcp,
+                       mp + std::size_t(k) * kNr + 8 * half, kNr);
 }
 
-// R activation rows (a, row stride lda) x C decoded weight rows (b, row stride ldb, zero padded to
-// a multiple of 8) over kc columns; y[r * ldy + c] = (accumulate ? y : 0) + chunk sum.
-template<int R, int C>
-void tile(const float *a, int lda, const float *b, int ldb, int kc, float *y, int ldy,
-          bool accumulate)
+// R activation rows (a, row stride lda, read in place) x one micro-panel (16 weight rows) over kc
+// columns: y[r * ldy + c] = (accumulate ? y : 0) + chunk sum, for c < cols.
+template<int R>
+void micro(const float *a, int lda, const float *mp, int kc, double *yd, int ldy, bool accumulate)
 {
-    __m256 acc[R][C];
+    __m256 acc[R][2];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-        for (int c = 0; c < C; ++c)
-            acc[r][c] = _mm256_setzero_ps();
-    int k = 0;
-    for (; k + 8 <= kc; k += 8) {
-        __m256 bv[C];
-#pragma GCC unroll 8
-        for (int c = 0; c < C; ++c)
-            bv[c] = _mm256_load_ps(b + std::size_t(c) * ldb + k);
+        acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (int k = 0; k < kc; ++k) {
+        const __m256 b0 = _mm256_load_ps(mp + std::size_t(k) * kNr);
+        const __m256 b1 = _mm256_load_ps(mp + std::size_t(k) * kNr + 8);
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
-            const __m256 av = _mm256_loadu_ps(a + std::size_t(r) * lda + k);
-#pragma GCC unroll 8
-            for (int c = 0; c < C; ++c)
-                acc[r][c] = _mm256_fmadd_ps(av, bv[c], acc[r][c]);
+            const __m256 av = _mm256_broadcast_ss(a + std::size_t(r) * lda + k);
+            acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
         }
     }
-    if (k < kc) {
-        // Masked activation loads read nothing past the row; the panel is zero padded.
-        const __m256i mask = tail_mask(kc - k);
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r) {
-            const __m256 av = _mm256_maskload_ps(a + std::size_t(r) * lda + k, mask);
-#pragma GCC unroll 8
-            for (int c = 0; c < C; ++c)
-                acc[r][c] = _mm256_fmadd_ps(av, _mm256_load_ps(b + std::size_t(c) * ldb + k),
-                                            acc[r][c]);
-        }
-    }
+    // Chunk sums are added in double (yd [R, 16] per tile), so only the kKc-long FP32 chains round.
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-        const __m256 z = _mm256_setzero_ps();
-        __m256 c1 = z, c2 = z;
-        if constexpr (C > 1)
-            c1 = acc[r][1];
-        if constexpr (C > 2)
-            c2 = acc[r][2];
-        alignas(16) float s[4];
-        _mm_store_ps(s, reduce4(acc[r][0], c1, c2, z));
-        float *yr = y + std::size_t(r) * ldy;
-#pragma GCC unroll 8
-        for (int c = 0; c < C; ++c)
-            yr[c] = accumulate ? yr[c] + s[c] : s[c];
+        double *yr = yd + std::size_t(r) * ldy;
+#pragma GCC unroll 2
+        for (int v = 0; v < 2; ++v) {
+            const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(acc[r][v]));
+            const __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(acc[r][v], 1));
+            double *p = yr + 8 * v;
+            if (accumulate) {
+                _mm256_store_pd(p, _mm256_add_pd(_mm256_load_pd(p), lo));
+                _mm256_store_pd(p + 4, _mm256_add_pd(_mm256_load_pd(p + 4), hi));
+            } else {
+                _mm256_store_pd(p, lo);
+                _mm256_store_pd(p + 4, hi);
+            }
+        }
     }
+}
+
+using MicroFn = void (*)(const float *, int, const float *, int, double *, int, bool);
+
+MicroFn micro_for(int rows)
+{
+    static const MicroFn table[kMr] = {micro<1>, micro<2>, micro<3>, micro<4>, micro<5>, micro<6>};
+    return table[rows - 1];
 }
 
 // The double-accumulating tile (linear_f32): R double activation rows x C decoded weight rows,
@@ -166,56 +195,36 @@ TileF64Fn tile_f64_for(int r, int c)
     return table[r - 1][c - 1];
 }
 
-using TileFn = void (*)(const float *, int, const float *, int, int, float *, int, bool);
-
-template<int R>
-TileFn tile_for_cols(int c)
-{
-    return c == 3 ? tile<R, 3> : c == 2 ? tile<R, 2> : tile<R, 1>;
-}
-
-TileFn tile_for(int r, int c)
-{
-    switch (r) {
-    case 4:
-        return tile_for_cols<4>(c);
-    case 3:
-        return tile_for_cols<3>(c);
-    case 2:
-        return tile_for_cols<2>(c);
-    default:
-        return tile_for_cols<1>(c);
-    }
-}
-
 } // namespace
 
 void gemm_cols(const float *a, int m, const LinearWeight &w, int n0, int n1, float *y)
 {
     const int K = w.in, N = w.out;
-    thread_local Workspace<float> ws;
-    float *panel = ws.get(std::size_t(kNc) * kKc); // [kNc, kcp] decoded weights
+    thread_local Workspace<float> ws_panel, ws_tmp;
+    thread_local Workspace<double> ws_sum;
+    float *panel = ws_panel.get(std::size_t(kNc) * kKc); // kNc/16 micro-panels [kcp][16]
+    float *tmp = ws_tmp.get(std::size_t(kNr) * kKc);     // [16][kcp] decoded rows
+    double *yd = ws_sum.get(std::size_t(m) * kNc);       // [m, kNc] sums over the K chunks
     for (int nb = n0; nb < n1; nb += kNc) {
         const int nn = std::min(kNc, n1 - nb);
         for (int pc = 0; pc < K; pc += kKc) {
             const int kc = std::min(kKc, K - pc);
-            const int kcp = (kc + 7) & ~7; // row stride of the panel: 32-byte aligned rows
-            for (int j = 0; j < nn; ++j)
-                decode_row_segment(w, nb + j, pc, kc, kcp, panel + std::size_t(j) * kcp);
+            const int kcp = (kc + 7) & ~7; // 32-byte aligned rows for the transposes
+            for (int j = 0; j < nn; j += kNr)
+                pack_micro_panel(w, nb + j, std::min(kNr, nn - j), pc, kc, kcp, tmp,
+                                 panel + std::size_t(j) * kcp);
             for (int i = 0; i < m; i += kMr) {
                 const int r = std::min(kMr, m - i);
+                const MicroFn fn = micro_for(r);
                 const float *ai = a + std::size_t(i) * K + pc;
-                float *yi = y + std::size_t(i) * N + nb;
-                int j = 0;
-                if (r == kMr)
-                    for (; j + kNr <= nn; j += kNr)
-                        tile<kMr, kNr>(ai, K, panel + std::size_t(j) * kcp, kcp, kc, yi + j, N,
-                                       pc > 0);
-                for (; j < nn; j += kNr)
-                    tile_for(r, std::min(kNr, nn - j))(ai, K, panel + std::size_t(j) * kcp, kcp, kc,
-                                                       yi + j, N, pc > 0);
+                for (int j = 0; j < nn; j += kNr)
+                    fn(ai, K, panel + std::size_t(j) * kcp, kc, yd + std::size_t(i) * kNc + j, kNc,
+                       pc > 0);
             }
         }
+        for (int i = 0; i < m; ++i)
+            for (int j = 0; j < nn; ++j)
+                y[std::size_t(i) * N + nb + j] = float(yd[std::size_t(i) * kNc + j]);
     }
 }
 
@@ -224,22 +233,22 @@ void gemm_cols_f64(const double *a, int m, const LinearWeight &w, int n0, int n1
     const int K = w.in, N = w.out;
     thread_local Workspace<float> ws;
     thread_local Workspace<double> wsd;
-    float *panel = ws.get(std::size_t(kNc) * kKc); // [kNc, kcp] decoded weights
-    double *yd = wsd.get(std::size_t(m) * kNc);    // [m, kNc] double sums of the panel's columns
+    float *panel = ws.get(std::size_t(kNc) * kKcF64); // [kNc, kcp] decoded weights
+    double *yd = wsd.get(std::size_t(m) * kNc);       // [m, kNc] double sums of the panel's columns
     for (int nb = n0; nb < n1; nb += kNc) {
         const int nn = std::min(kNc, n1 - nb);
-        for (int pc = 0; pc < K; pc += kKc) {
-            const int kc = std::min(kKc, K - pc);
+        for (int pc = 0; pc < K; pc += kKcF64) {
+            const int kc = std::min(kKcF64, K - pc);
             const int kcp = (kc + 7) & ~7;
             for (int j = 0; j < nn; ++j)
                 decode_row_segment(w, nb + j, pc, kc, kcp, panel + std::size_t(j) * kcp);
-            for (int i = 0; i < m; i += kMr) {
-                const int r = std::min(kMr, m - i);
-                for (int j = 0; j < nn; j += kNr)
-                    tile_f64_for(r, std::min(kNr, nn - j))(a + std::size_t(i) * K + pc, K,
-                                                           panel + std::size_t(j) * kcp, kcp, kc,
-                                                           yd + std::size_t(i) * kNc + j, kNc,
-                                                           pc > 0);
+            for (int i = 0; i < m; i += kMrF64) {
+                const int r = std::min(kMrF64, m - i);
+                for (int j = 0; j < nn; j += kNrF64)
+                    tile_f64_for(r, std::min(kNrF64, nn - j))(a + std::size_t(i) * K + pc, K,
+                                                              panel + std::size_t(j) * kcp, kcp, kc,
+                                                              yd + std::size_t(i) * kNc + j, kNc,
+                                                              pc > 0);
             }
         }
         for (int i = 0; i < m; ++i)

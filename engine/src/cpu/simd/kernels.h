@@ -58,8 +58,8 @@ void dense_linear_cols_exact(const float *x, int m, const LinearWeight &w, int n
 
 // The reference's FP8 activation quantisation followed by exact dequantisation, for m rows of k
 // values (k % 128 == 0): a[i] = q[i] * s[i / 128] with q, s as act_quant_row computes them, bit
-// for bit (NaN, infinities and subnormals included).
-void act_dequant_rows(const float *x, int m, int k, float *a);
+// for bit (NaN, infinities and subnormals included); s [m, k/128] receives the block scales.
+void act_dequant_rows(const float *x, int m, int k, float *a, float *s);
 
 // y [m, n0:n1) = a [m, w.in] . W^T in FP32 with FMA accumulation, W decoded exactly (codes x
 // scales) in registers; rows of a are w.in floats apart, rows of y w.out floats apart. For FP8/FP4

@@ -53,7 +53,8 @@ inline __m256 round_e4m3(__m256 v)
     return _mm256_or_ps(r, sign);
 }
 
-void act_dequant_block(const float *x, float *a)
+// One 128-value block: a = dequantised values, returns the block scale.
+float act_dequant_block(const float *x, float *a)
 {
     const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     __m256 amax = _mm256_setzero_ps();
@@ -75,6 +76,7 @@ void act_dequant_block(const float *x, float *a)
         v = _mm256_max_ps(lo, _mm256_min_ps(hi, v));
         _mm256_storeu_ps(a + i, _mm256_mul_ps(round_e4m3(v), scale));
     }
+    return s;
 }
 
 } // namespace
@@ -158,10 +160,10 @@ void decode_row_segment(const LinearWeight &w, int row, int k0, int count, int p
 
 } // namespace avx2
 
-void act_dequant_rows(const float *x, int m, int k, float *a)
+void act_dequant_rows(const float *x, int m, int k, float *a, float *s)
 {
     for (std::size_t i = 0; i < std::size_t(m) * std::size_t(k); i += avx2::kFp8Block)
-        avx2::act_dequant_block(x + i, a + i);
+        s[i / avx2::kFp8Block] = avx2::act_dequant_block(x + i, a + i);
 }
 
 void linear_cols_fast(const float *a, int m, const LinearWeight &w, int n0, int n1, float *y)

@@ -170,14 +170,14 @@ void dense_linear_cols_exact(const float *x, int m, const LinearWeight &w, int n
 #if !defined(FOLIO_HAVE_AVX2_KERNELS)
 // Without the AVX2 translation unit the fast entry points are never dispatched to (best_isa() is
 // Scalar, so exact_linear() is always true); these keep the link complete and stay correct.
-void act_dequant_rows(const float *x, int m, int k, float *a)
+void act_dequant_rows(const float *x, int m, int k, float *a, float *s)
 {
-    std::vector<float> s(std::size_t(k / kFp8Block));
     for (int i = 0; i < m; ++i) {
         float *ai = a + std::size_t(i) * k;
-        act_quant_row(x + std::size_t(i) * k, k, ai, s.data());
+        float *si = s + std::size_t(i) * (k / kFp8Block);
+        act_quant_row(x + std::size_t(i) * k, k, ai, si);
         for (int j = 0; j < k; ++j)
-            ai[j] *= s[std::size_t(j / kFp8Block)];
+            ai[j] *= si[j / kFp8Block];
     }
 }
 
