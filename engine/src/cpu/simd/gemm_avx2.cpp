@@ -25,7 +25,7 @@ namespace folio::simd::avx2 {
 
 namespace {
 
-constexpr int kKc = 128; // K columns per chunk (a multiple of the FP8 scale block, 128)
+constexpr int kKc = 128;  // K columns per chunk (a multiple of the FP8 scale block, 128)
 constexpr int kNc = 96;   // weight rows per panel (6 micro-panels)
 constexpr int kNr = 16;   // weight rows per micro-panel: two 8-lane output vectors
 constexpr int kMr = 6;    // activation rows per register tile
