@@ -2,18 +2,20 @@
 // [n0, n1) on this thread.
 //
 // Blocking (why), BLIS-style: the weights are the large operand and decoding them costs more than
-// reading them, so each weight is decoded exactly once per call. For each K chunk of kKc columns
-// and each panel of kNc weight rows, the rows are decoded (codes x scales, exact FP32) and packed
-// transposed as micro-panels [kKc][16 weight rows] into a per-thread buffer (96 x 256 x 4 = 96 KiB,
+// reading them, so each weight is decoded exactly once per call. For each panel of kNc weight rows
+// and each K chunk of kKc columns, the rows are decoded (codes x scales, exact FP32) and packed
+// transposed as micro-panels [kKc][16 weight rows] into a per-thread buffer (96 x 128 x 4 = 48 KiB,
 // L2-resident; this machine's L2 is 512 KiB per core). The register tile is 6 activation rows x
 // 16 weight rows: 12 FP32 accumulators, per K step 2 vector loads of the micro-panel, 6 broadcasts
-// of activations (read in place, no packing) and 12 FMAs; outputs of a tile are contiguous in y,
-// so chunk results are added with vector loads and stores. The double-accumulating variant for
-// linear_f32 uses inner-product tiles over a row-major panel instead (4 x 3 tiles, 4 lanes).
+// of activations (read in place, no packing) and 12 FMAs. The chunk sums of a tile are added in
+// double into a per-thread [m, 96] buffer, rounded to FP32 once per panel: only 128-long FP32
+// chains round, which keeps the sums within a few FP32 ulps of the reference's block-wise ones.
+// The double-accumulating variant (unquantised linears) uses inner-product tiles over a row-major
+// panel instead (4 x 3 tiles, 4 double lanes).
 //
 // Summation order, the same for every tile shape and thread split: per output, FP32 FMAs in
-// increasing k inside a chunk, then the chunk sums added to y in increasing K order (f64: 4 lanes
-// per chunk reduced in a fixed tree, then chunks in order, in double).
+// increasing k inside a chunk, then the chunk sums added in double in increasing K order (f64: 4
+// lanes per chunk reduced in a fixed tree, then chunks in order).
 #include "cpu/simd/decode_avx2.h"
 #include "cpu/simd/kernels_avx2.h"
 
