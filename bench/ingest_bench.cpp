@@ -1,6 +1,7 @@
 // folio-bench ingest: the ingest layer's speed targets (issue 7), side by side with the reference
-// tools on the same input, N runs each (best wall time reported, with the worst as the spread, and
-// the CPU time of the best run: on a shared machine CPU time is the steadier number):
+// tools on the same input, N runs each, alternating with the reference (best wall time reported,
+// with the worst as the spread, and the CPU time of the best run: on a shared machine CPU time is
+// the steadier number):
 //   --repo DIR [--ref REF]   GitSource reading every blob at REF vs `git archive REF` (bytes/s),
 //                            and the peak RSS of this process after the reads
 //   --pdf FILE (repeatable)  PdfSource text extraction vs `pdftotext FILE -` (pages/s)
@@ -22,6 +23,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <utility>
 
 #include <sys/resource.h>
 
@@ -45,26 +47,44 @@ struct Timing
     double cpuAtBest = 0; // CPU seconds (all threads, or the child process) of the best run
 };
 
-// `who`: RUSAGE_SELF for work done in this process, RUSAGE_CHILDREN for a tool run by runTool.
+// One run of `f` added to `t`. `who`: RUSAGE_SELF for work done in this process,
+// RUSAGE_CHILDREN for a tool run by runTool.
+void timeOnce(Timing *t, bool first, int who, const std::function<void()> &f)
+{
+    const double cpu0 = cpuSeconds(who);
+    QElapsedTimer timer;
+    timer.start();
+    f();
+    const double wall = double(timer.nsecsElapsed()) / 1e9;
+    const double cpu = cpuSeconds(who) - cpu0;
+    if (first)
+        t->first = wall;
+    if (wall < t->best) {
+        t->best = wall;
+        t->cpuAtBest = cpu;
+    }
+    t->worst = std::max(t->worst, wall);
+}
+
 Timing measure(int runs, int who, const std::function<void()> &f)
 {
     Timing t;
-    for (int i = 0; i < runs; ++i) {
-        const double cpu0 = cpuSeconds(who);
-        QElapsedTimer timer;
-        timer.start();
-        f();
-        const double wall = double(timer.nsecsElapsed()) / 1e9;
-        const double cpu = cpuSeconds(who) - cpu0;
-        if (i == 0)
-            t.first = wall;
-        if (wall < t.best) {
-            t.best = wall;
-            t.cpuAtBest = cpu;
-        }
-        t.worst = std::max(t.worst, wall);
-    }
+    for (int i = 0; i < runs; ++i)
+        timeOnce(&t, i == 0, who, f);
     return t;
+}
+
+// Folio and the reference tool alternately (ours, tool, ours, tool, ...): on a shared machine the
+// load changes from second to second, and alternating puts both sides under the same conditions.
+std::pair<Timing, Timing> measurePair(int runs, const std::function<void()> &ours,
+                                      const std::function<void()> &tool)
+{
+    Timing a, b;
+    for (int i = 0; i < runs; ++i) {
+        timeOnce(&a, i == 0, RUSAGE_SELF, ours);
+        timeOnce(&b, i == 0, RUSAGE_CHILDREN, tool);
+    }
+    return {a, b};
 }
 
 qint64 runTool(const QString &program, const QStringList &args, const QString &dir = {})
@@ -123,21 +143,23 @@ int run_ingest_bench(int argc, char **argv)
         const double rssBefore = peakRssMb();
         qint64 bytes = 0;
         qsizetype files = 0;
-        const Timing ours = measure(runs, RUSAGE_SELF, [&] {
-            GitSource src(opt);
-            SourceContents c;
-            if (!src.open().ok() || !src.read(FileFilter(all), &c).ok())
-                qFatal("cannot read %s", qPrintable(opt.location));
-            files = c.items.size();
-            bytes = 0;
-            for (const SourceItem &i : c.items)
-                bytes += i.bytes;
-        });
-        const double rssAfter = peakRssMb();
         qint64 archiveBytes = 0;
-        const Timing git = measure(runs, RUSAGE_CHILDREN, [&] {
-            archiveBytes = runTool(QStringLiteral("git"), {"archive", ref}, opt.location);
-        });
+        const auto [ours, git] = measurePair(
+            runs,
+            [&] {
+                GitSource src(opt);
+                SourceContents c;
+                if (!src.open().ok() || !src.read(FileFilter(all), &c).ok())
+                    qFatal("cannot read %s", qPrintable(opt.location));
+                files = c.items.size();
+                bytes = 0;
+                for (const SourceItem &i : c.items)
+                    bytes += i.bytes;
+            },
+            [&] {
+                archiveBytes = runTool(QStringLiteral("git"), {"archive", ref}, opt.location);
+            });
+        const double rssAfter = peakRssMb();
         out << QStringLiteral("repo   %1 files, %2 MB text: %3 = %4 MB/s\n"
                               "       git archive %5 MB: %6 = %7 MB/s\n"
                               "       throughput ratio (folio/git archive): wall %8, cpu %9\n")
@@ -187,17 +209,19 @@ int run_ingest_bench(int argc, char **argv)
     }
     for (const QString &file : parser.values("pdf")) {
         int pages = 0;
-        const Timing ours = measure(runs, RUSAGE_SELF, [&] {
-            PdfSource src(file);
-            SourceContents c;
-            if (!src.open().ok() || !src.read(FileFilter(), &c).ok())
-                qFatal("cannot read %s", qPrintable(file));
-            pages = c.pageCount;
-        });
-        const Timing theirs = measure(runs, RUSAGE_CHILDREN, [&] {
-            if (runTool(QStringLiteral("pdftotext"), {"-q", file, "-"}) < 0)
-                qFatal("pdftotext failed");
-        });
+        const auto [ours, theirs] = measurePair(
+            runs,
+            [&] {
+                PdfSource src(file);
+                SourceContents c;
+                if (!src.open().ok() || !src.read(FileFilter(), &c).ok())
+                    qFatal("cannot read %s", qPrintable(file));
+                pages = c.pageCount;
+            },
+            [&] {
+                if (runTool(QStringLiteral("pdftotext"), {"-q", file, "-"}) < 0)
+                    qFatal("pdftotext failed");
+            });
         out << QStringLiteral("pdf    %1: %2 pages in %3 = %4 pages/s\n"
                               "       pdftotext %5 = %6 pages/s\n"
                               "       throughput ratio (folio/pdftotext): wall %7, cpu %8\n")
