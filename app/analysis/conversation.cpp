@@ -142,12 +142,20 @@ QJsonObject answerStatsJson(const AnswerOutcome &o, const QString &backend, bool
                   {"decode_tokens_per_s", o.decodeRate()},
                   {"tokens_per_s", o.decodeRate()},
                   {"ttft_ms", o.firstTokenSeconds * 1000.0},
-                  // True only when the prefix state came from a stored KV snapshot; a state the
-                  // engine or the server still held in memory is "prefix_reuse": "memory".
+                  // True only when the prefix state was restored from a stored KV snapshot; a
+                  // state the engine still held is "prefix_reuse": "memory".
                   {"snapshot_reused", o.reuse == QLatin1String("snapshot")},
                   {"prefix_reuse", o.reuse.isEmpty() ? QStringLiteral("none") : o.reuse},
                   {"backend", backend},
                   {"thinking", thinking}};
+    if (o.reuse == QLatin1String("snapshot")) {
+        s.insert("snapshot_id", o.snapshotId);
+        s.insert("snapshot_restore_ms", o.restoreSeconds * 1000.0);
+    }
+    if (o.snapshotsWritten > 0)
+        s.insert("snapshots_written", o.snapshotsWritten);
+    if (!o.snapshotNotes.isEmpty())
+        s.insert("snapshot_notes", QJsonArray::fromStringList(o.snapshotNotes));
     if (o.failed()) {
         s.insert("state", "failed");
         s.insert("error", o.error);

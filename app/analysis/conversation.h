@@ -16,6 +16,7 @@
 
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QStringList>
 
 #include <memory>
 #include <optional>
@@ -58,8 +59,13 @@ struct AnswerOutcome
     double firstTokenSeconds = 0; // from the request to the first streamed piece (0: none came)
     double prefillSeconds = 0, decodeSeconds = 0;
     // Where the prompt's shared prefix came from: "snapshot" (restored from a stored KV snapshot),
-    // "memory" (a state the engine or the server still held), "" (prefilled).
+    // "memory" (a state the engine still held), "endpoint" (a server or remote endpoint reported
+    // cached tokens; whether from memory or a snapshot is its business), "" (prefilled).
     QString reuse;
+    qint64 snapshotId = 0;     // the snapshot restored (reuse "snapshot")
+    double restoreSeconds = 0; // reading, verifying and loading it
+    int snapshotsWritten = 0;  // KV snapshots this answer stored (prefix, checkpoints, answer)
+    QStringList snapshotNotes; // a snapshot that could not be used or stored, and why
 
     bool failed() const { return !error.isEmpty(); }
     double prefillRate() const;

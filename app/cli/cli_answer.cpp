@@ -231,6 +231,8 @@ bool Answerer::prepare(QString *error)
         if (m_options.progress)
             drawProgress(done, total, m_prefillClock.elapsed() / 1000.0);
     };
+    bo.snapshots.databasePath = m_options.databasePath;
+    bo.engine = m_options.engine;
     err << "folio-cli: loading " << m_options.modelDir << " ..." << Qt::endl;
     auto backend = server::EngineBackend::load(m_options.modelDir.toStdString(), bo);
     if (!backend) {
@@ -298,8 +300,10 @@ AnswerOutcome Answerer::answerRemote(const analysis::AnalysisPrompt &prompt, int
     const double total = clock.elapsed() / 1000.0;
     out.prefillSeconds = out.firstTokenSeconds;
     out.decodeSeconds = total - out.firstTokenSeconds;
+    // The endpoint says how much of the prompt it had cached, not whether from memory or a
+    // stored snapshot.
     if (out.cachedTokens > 0)
-        out.reuse = QStringLiteral("memory");
+        out.reuse = QStringLiteral("endpoint");
     return out;
 }
 
@@ -345,8 +349,17 @@ AnswerOutcome Answerer::answerLocal(const analysis::AnalysisPrompt &prompt, int 
     out.promptTokens = g.promptTokens;
     out.cachedTokens = g.cachedPromptTokens;
     out.completionTokens = g.completionTokens;
-    if (out.cachedTokens > 0)
-        out.reuse = QStringLiteral("memory");
+    const server::PrefixStats &prefix = m_local->lastPrefix();
+    out.reuse = server::PrefixStats::reuseName(prefix.reuse);
+    out.snapshotId = prefix.snapshotId;
+    out.restoreSeconds = prefix.restoreSeconds;
+    out.snapshotsWritten = prefix.snapshotsWritten;
+    // Not failures of the answer: said on stderr and kept in the stats.
+    for (const QString &note : {prefix.snapshotProblem, prefix.snapshotWriteError})
+        if (!note.isEmpty()) {
+            out.snapshotNotes << note;
+            QTextStream(stderr) << "folio-cli: " << note << Qt::endl;
+        }
     return out;
 }
 

@@ -10,6 +10,7 @@
 #include "app/analysis/conversation.h"
 #include "app/remote/openai_client.h"
 #include "app/server/server_backend.h"
+#include "folio/engine.h"
 
 #include <QCommandLineParser>
 #include <QElapsedTimer>
@@ -83,6 +84,10 @@ public:
         QString endpoint; // OpenAI-compatible base URL instead
         QString apiModel; // the endpoint's model name
         bool noServer = false;
+        // folio.db: the in-process engine restores and stores KV snapshots there
+        // (EngineBackend's SnapshotOptions); empty: states are reused from memory only.
+        QString databasePath;
+        LoadOptions engine;    // where the in-process engine runs (device, GPUs, expert cache)
         int maxTokens = 2048;  // -n
         bool progress = false; // draw the prefill progress bar on stderr
     };

@@ -52,6 +52,7 @@ int runAsk(const QStringList &args)
     const bool json = parser.isSet(QStringLiteral("json"));
     const bool thinking = parser.isSet(QStringLiteral("thinking"));
     ao.progress = isatty(fileno(stderr)) && !json;
+    ao.databasePath = databasePath(parser);
     QTextStream err(stderr);
 
     QString error;

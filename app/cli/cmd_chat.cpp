@@ -427,6 +427,7 @@ int runChat(const QStringList &args)
     }
     const bool json = parser.isSet(QStringLiteral("json"));
     ao.progress = isatty(fileno(stderr)) && !json;
+    ao.databasePath = databasePath(parser);
     QTextStream err(stderr);
 
     QString error;

@@ -58,8 +58,8 @@ int runServe(const QStringList &args)
                       QStringLiteral("Largest request body in MiB (default 64)."),
                       QStringLiteral("N"), QStringLiteral("64")});
     parser.addOption({QStringLiteral("db"),
-                      QStringLiteral("Session database for requests on Folio sessions "
-                                     "(\"folio_session\": ID; default: the data directory's "
+                      QStringLiteral("Session database: Folio sessions (\"folio_session\": "
+                                     "ID) and KV snapshots (default: the data directory's "
                                      "folio.db)."),
                       QStringLiteral("PATH")});
     parser.addOption({QStringLiteral("no-discovery"),
@@ -106,8 +106,12 @@ int runServe(const QStringList &args)
 
     QTextStream err(stderr);
     err << "folio-cli serve: loading " << modelDir << " ..." << Qt::endl;
+    const QString dbPath = parser.isSet(QStringLiteral("db"))
+                               ? parser.value(QStringLiteral("db"))
+                               : QDir(app::dataDirectory()).filePath(QStringLiteral("folio.db"));
     server::EngineBackend::Options bo;
     bo.modelId = parser.value(QStringLiteral("model-id")).toStdString();
+    bo.snapshots.databasePath = dbPath; // KV snapshots: restored and stored in the session db
     if (int rc = readDeviceOptions(parser, "serve", bo.engine); rc >= 0)
         return rc;
     auto backend = server::EngineBackend::load(modelDir.toStdString(), bo, threads);
@@ -118,9 +122,7 @@ int runServe(const QStringList &args)
     reportDevice("serve", bo.engine, (*backend)->model()->info());
     // Requests that name a Folio session are answered on it (session_backend.h).
     server::SessionBackend::Options so;
-    so.databasePath = parser.isSet(QStringLiteral("db"))
-                          ? parser.value(QStringLiteral("db"))
-                          : QDir(app::dataDirectory()).filePath(QStringLiteral("folio.db"));
+    so.databasePath = dbPath;
     QString counterError;
     so.counter = ingest::loadTokenizerCounter(QDir(modelDir).filePath(
                                                   QStringLiteral("tokenizer.json")),

@@ -2,6 +2,7 @@
 #include "app/server/session_backend.h"
 
 #include "app/logging.h"
+#include "app/server/engine_backend.h"
 #include "ingest/citations.h"
 #include "storage/session_store.h"
 
@@ -130,8 +131,15 @@ std::variant<GenerationResult, ChatBackend::Failure> SessionBackend::generate(
     out.completionTokens = g.completionTokens;
     out.prefillSeconds = out.firstTokenSeconds;
     out.decodeSeconds = out.firstTokenSeconds > 0 ? decodeClock.elapsed() / 1000.0 : 0;
-    if (out.cachedTokens > 0)
+    if (const auto *engine = dynamic_cast<const EngineBackend *>(m_inner.get())) {
+        const PrefixStats &prefix = engine->lastPrefix();
+        out.reuse = PrefixStats::reuseName(prefix.reuse);
+        out.snapshotId = prefix.snapshotId;
+        out.restoreSeconds = prefix.restoreSeconds;
+        out.snapshotsWritten = prefix.snapshotsWritten;
+    } else if (out.cachedTokens > 0) {
         out.reuse = QStringLiteral("memory");
+    }
 
     const ingest::CitationResolver resolver(conv->sources().contents);
     const std::vector<ingest::Citation> citations = resolver.resolve(out.content);

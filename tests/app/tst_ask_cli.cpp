@@ -142,6 +142,42 @@ private Q_SLOTS:
                  show.out.constData());
     }
 
+    // A prompt whose sources are long enough for a KV snapshot (>= 2048 tokens): the first ask
+    // prefills and stores the sources' state in folio.db; asking again in a new process restores
+    // it from disk instead of prefilling, and the stats say so.
+    void askRestoresTheSourcesSnapshot()
+    {
+        QTemporaryDir repo;
+        QFile f(repo.filePath("table.cpp"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        for (int i = 0; i < 260; ++i)
+            f.write(QByteArray("int value") + QByteArray::number(i) + "() { return "
+                    + QByteArray::number(i * 7) + "; }\n");
+        f.close();
+        QVERIFY(git(repo.path(), {"init", "-q"}));
+        QVERIFY(git(repo.path(), {"add", "table.cpp"}));
+        QVERIFY(git(repo.path(), {"commit", "-q", "-m", "table"}));
+
+        const Run first = run({"ask", "--repo", repo.path(), "--model", g_model, "-n", "2",
+                               "--json", "What does value3 return?"});
+        QVERIFY2(first.exitCode == 0, first.err.constData());
+        const QJsonObject a = QJsonDocument::fromJson(first.out).object();
+        const QJsonObject s1 = a["stats"].toObject();
+        QVERIFY2(s1["prompt_tokens"].toInt() > 2048, first.out.constData());
+        QCOMPARE(s1["prefix_reuse"].toString(), QString("none"));
+        QCOMPARE(s1["snapshot_reused"].toBool(), false);
+        QVERIFY2(s1["snapshots_written"].toInt() >= 1, first.out.constData());
+
+        const Run second = run({"ask", "--session", QString::number(a["session"].toInteger()),
+                                "--model", g_model, "-n", "2", "--json", "And value4?"});
+        QVERIFY2(second.exitCode == 0, second.err.constData());
+        const QJsonObject s2 = QJsonDocument::fromJson(second.out).object()["stats"].toObject();
+        QCOMPARE(s2["prefix_reuse"].toString(), QString("snapshot"));
+        QCOMPARE(s2["snapshot_reused"].toBool(), true);
+        QVERIFY(s2["snapshot_id"].toInteger() > 0);
+        QVERIFY(s2["cached_prompt_tokens"].toInt() > 2048);
+    }
+
     void askUnknownSession()
     {
         const Run r = run({"ask", "--session", "no such session", "--model", g_model, "q?"});
