@@ -249,7 +249,30 @@ void row_f64(const double *a, const LinearWeight &w, int n, float *seg, float *y
     for (int k0 = 0; k0 < K; k0 += kSegment) {
         const int count = K - k0 < kSegment ? K - k0 : kSegment;
         decode_row_segment(w, n, k0, count, count, seg);
+        // Segment partials in fresh registers (the accumulators above live across the decoder
+        // call, which clobbers every vector register), added to them once per segment.
+        constexpr int A = R <= 2 ? 4 : 2; // chains per row: cover the 4-cycle FMA latency
+        __m256d sp[R][A];
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+            for (int j = 0; j < A; ++j)
+                sp[r][j] = _mm256_setzero_pd();
         int k = 0;
+        for (; k + 16 <= count; k += 16) {
+            const __m256 v0 = _mm256_loadu_ps(seg + k), v1 = _mm256_loadu_ps(seg + k + 8);
+            const __m256d wv[4] = {_mm256_cvtps_pd(_mm256_castps256_ps128(v0)),
+                                   _mm256_cvtps_pd(_mm256_extractf128_ps(v0, 1)),
+                                   _mm256_cvtps_pd(_mm256_castps256_ps128(v1)),
+                                   _mm256_cvtps_pd(_mm256_extractf128_ps(v1, 1))};
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) {
+                const double *ar = a + std::size_t(r) * K + k0 + k;
+#pragma GCC unroll 4
+                for (int j = 0; j < 4; ++j)
+                    sp[r][j % A] = _mm256_fmadd_pd(_mm256_loadu_pd(ar + 4 * j), wv[j], sp[r][j % A]);
+            }
+        }
         for (; k + 8 <= count; k += 8) {
             const __m256 v = _mm256_loadu_ps(seg + k);
             const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
@@ -257,9 +280,17 @@ void row_f64(const double *a, const LinearWeight &w, int n, float *seg, float *y
 #pragma GCC unroll 8
             for (int r = 0; r < R; ++r) {
                 const double *ar = a + std::size_t(r) * K + k0 + k;
-                acc[r][0] = _mm256_fmadd_pd(_mm256_loadu_pd(ar), lo, acc[r][0]);
-                acc[r][1] = _mm256_fmadd_pd(_mm256_loadu_pd(ar + 4), hi, acc[r][1]);
+                sp[r][0] = _mm256_fmadd_pd(_mm256_loadu_pd(ar), lo, sp[r][0]);
+                sp[r][1] = _mm256_fmadd_pd(_mm256_loadu_pd(ar + 4), hi, sp[r][1]);
             }
+        }
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            __m256d t = sp[r][0];
+#pragma GCC unroll 4
+            for (int j = 1; j < A; ++j)
+                t = _mm256_add_pd(t, sp[r][j]);
+            acc[r][0] = _mm256_add_pd(acc[r][0], t);
         }
         for (; k < count; ++k) // only BF16/F32 rows with K % 8 != 0 reach this
 #pragma GCC unroll 8
