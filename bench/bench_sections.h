@@ -11,4 +11,5 @@ int run_model_bench(int argc, char **argv);   // CPU end to end: prefill/decode 
 int run_ingest_bench(int argc, char **argv);  // git/PDF reading vs git archive and pdftotext
 int run_storage_bench(int argc, char **argv); // snapshot I/O vs raw sequential write/read
 int run_restore_bench(int argc, char **argv); // a real engine state: restore vs re-prefill
+int run_server_bench(int argc, char **argv);  // serve's SSE vs in process; prefix reuse
 #endif

@@ -30,6 +30,8 @@ const Section kSections[] = {
     {"ingest", run_ingest_bench, "repository and PDF reading vs git archive and pdftotext"},
     {"storage", run_storage_bench, "KV-snapshot write/read vs raw sequential I/O with fsync"},
     {"restore", run_restore_bench, "restoring a real engine state vs prefilling it again"},
+    {"server", run_server_bench,
+     "local server: streamed decode vs in process, first token with a reused prefix vs cold"},
 #endif
 };
 
