@@ -132,6 +132,25 @@ std::vector<std::int32_t> random_tokens(int n, int vocab, std::uint32_t seed)
     return t;
 }
 
+// A string as a JSON string literal's contents (quotes, backslashes and control bytes escaped).
+std::string json_escape(const std::string &in)
+{
+    std::string out;
+    for (char c : in) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof(buf), "\\u%04x", unsigned(static_cast<unsigned char>(c)));
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
 void usage(std::FILE *to)
 {
     std::fprintf(to, "usage: folio-bench model --model DIR [--threads N] [--prefill 4096,32768]\n"
@@ -166,11 +185,17 @@ int run_model_bench(int argc, char **argv)
             seed_tokens = std::atoi(next());
         else if (a == "--chunk")
             chunk = std::atoi(next());
-        else if (a == "--prefill")
-            prefill = parse_list(next());
-        else if (a == "--contexts")
-            contexts = parse_list(next());
-        else if (a == "--no-dense")
+        else if (a == "--prefill" || a == "--contexts") {
+            // A comma-separated list of positive lengths; --prefill "" skips the prefill rows.
+            const char *v = next();
+            std::vector<std::int64_t> list = parse_list(v);
+            if (list.empty() && (*v || a == "--contexts")) {
+                std::fprintf(stderr, "folio-bench model: %s: expected lengths like 4096,32768\n",
+                             a.c_str());
+                return 2;
+            }
+            (a == "--prefill" ? prefill : contexts) = list;
+        } else if (a == "--no-dense")
             dense = false;
         else if (a == "--no-scaling")
             scaling = false;
@@ -313,7 +338,7 @@ int run_model_bench(int argc, char **argv)
         return 1;
     }
     std::fprintf(f, "{\n  \"section\": \"model\",\n  \"model\": \"%s\",\n  \"isa\": \"%s\",\n",
-                 model_dir.c_str(), simd::isa_name(simd::active_isa()));
+                 json_escape(model_dir).c_str(), simd::isa_name(simd::active_isa()));
     std::fprintf(f, "  \"dim\": %d, \"layers\": %d, \"experts\": %d,\n  \"rows\": [\n", cfg->dim,
                  cfg->n_layers, cfg->n_routed_experts);
     for (std::size_t i = 0; i < rows.size(); ++i) {

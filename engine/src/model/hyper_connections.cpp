@@ -17,6 +17,15 @@ namespace folio {
 
 namespace {
 
+// fn(i0, i1) over the n tokens on the pool (or inline).
+void for_tokens(ThreadPool *pool, int n, RangeFn fn)
+{
+    if (pool)
+        pool->parallel_for(n, fn, 8);
+    else
+        fn(0, n);
+}
+
 LinearWeight fn_linear(const HcWeights &w, int mix, int hc_dim)
 {
     LinearWeight l;
@@ -33,21 +42,14 @@ void hc_mixes(const HcWeights &w, const ModelConfig &cfg, const float *x, int n,
 {
     const int hc_dim = cfg.hc_mult * cfg.dim;
     linear_f32(x, n, fn_linear(w, mix, hc_dim), mixes, pool);
-    for (int i = 0; i < n; ++i) {
-        const float r = rsqrt_f32(mean_square_f32(x + std::size_t(i) * hc_dim, hc_dim)
-                                  + float(cfg.norm_eps));
-        for (int j = 0; j < mix; ++j)
-            mixes[std::size_t(i) * mix + j] *= r;
-    }
-}
-
-// fn(i0, i1) over the n tokens on the pool (or inline).
-void for_tokens(ThreadPool *pool, int n, RangeFn fn)
-{
-    if (pool)
-        pool->parallel_for(n, fn, 8);
-    else
-        fn(0, n);
+    for_tokens(pool, n, [&](std::int64_t i0, std::int64_t i1) {
+        for (std::int64_t i = i0; i < i1; ++i) {
+            const float r = rsqrt_f32(mean_square_f32(x + std::size_t(i) * hc_dim, hc_dim)
+                                      + float(cfg.norm_eps));
+            for (int j = 0; j < mix; ++j)
+                mixes[std::size_t(i) * mix + j] *= r;
+        }
+    });
 }
 
 } // namespace

@@ -129,12 +129,20 @@ void moe_forward(const BlockWeights &bw, const ModelConfig &cfg, const float *x,
             we[r] = gw[rows[r]];
         }
         expert_forward(w.experts[std::size_t(e)], cfg, xe, m, we, oe, pool);
-        for (int r = 0; r < m; ++r) {
-            float *yr = y + std::size_t(rows[r] / k) * dim;
-            const float *orow = oe + std::size_t(r) * dim;
-            for (int d = 0; d < dim; ++d)
-                yr[d] += orow[d];
-        }
+        // y[token] += expert output, split by channel slices (a token may appear twice in an
+        // expert's rows; each y element still gets its adds on one thread, in row order).
+        auto accumulate = [&](std::int64_t d0, std::int64_t d1) {
+            for (int r = 0; r < m; ++r) {
+                float *yr = y + std::size_t(rows[r] / k) * dim;
+                const float *orow = oe + std::size_t(r) * dim;
+                for (std::int64_t d = d0; d < d1; ++d)
+                    yr[d] += orow[d];
+            }
+        };
+        if (pool && m >= 64)
+            pool->parallel_for(dim, accumulate, 64);
+        else
+            accumulate(0, dim);
     }
     float *shared = f.alloc<float>(std::size_t(n) * dim);
     expert_forward(w.shared, cfg, x, n, nullptr, shared, pool);
