@@ -35,8 +35,10 @@ using Ptr = std::unique_ptr<T, Deleter>;
 // Keeps libgit2 initialised while any instance lives (git_libgit2_init is reference counted).
 // Object reads skip libgit2's re-hash of every object (GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION,
 // a process-wide setting; only ingest uses libgit2): git itself does not re-hash on read either
-// (`git archive`, the baseline, does not), zlib's checksum still rejects damaged objects, and the
-// SHA-1 (collision-detecting) pass was a quarter of the CPU time of reading a repository.
+// (`git archive`, the baseline, does not), zlib's checksum still rejects damaged object data
+// (tst_git_source flips bytes in a pack: damaged blobs are reported, the rest reads intact; only a
+// damaged delta-base offset that lands on another object of exactly the base's size would pass,
+// as in git), and the SHA-1 (collision-detecting) pass was a quarter of the CPU time of a read.
 class Library
 {
 public:
