@@ -47,6 +47,13 @@ double cpu_now()
     return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
 }
 
+double thread_cpu_now()
+{
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
 double wall_now()
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -74,6 +81,7 @@ struct Row
     std::int64_t context = 0;
     int threads = 0, tokens = 0;
     double wall = 0, cpu = 0;
+    double parallel_fraction = -1; // 1-thread prefill: CPU share of work a 2-thread pool splits
     double tokens_per_s() const { return wall > 0 ? tokens / wall : 0; }
 };
 
@@ -109,6 +117,8 @@ public:
         }
         m_last.assign(m_h.end() - std::ptrdiff_t(row), m_h.end());
     }
+
+    ThreadPool &pool() { return m_pool; }
 
     void prefill(KvState &st, const std::vector<std::int32_t> &tokens, int chunk)
     {
@@ -241,6 +251,10 @@ int run_model_bench(int argc, char **argv)
                     "%9.2f tokens/s\n",
                     r.what.c_str(), (long long) r.context, r.threads, r.tokens, r.wall, r.cpu,
                     r.tokens_per_s());
+        if (r.parallel_fraction >= 0)
+            std::printf("              parallel fraction %.3f: 2-thread bound (Amdahl) %.2fx\n",
+                        r.parallel_fraction,
+                        1.0 / ((1.0 - r.parallel_fraction) + r.parallel_fraction / 2));
         std::fflush(stdout);
     };
 
@@ -253,9 +267,13 @@ int run_model_bench(int argc, char **argv)
             Runner run(w, t);
             KvState st = KvState::create(*cfg);
             const auto tokens = random_tokens(int(prefill[pi]), cfg->vocab_size, 7);
-            const double c0 = cpu_now(), t0 = wall_now();
+            run.pool().set_accounting(t == 1);
+            const double c0 = cpu_now(), t0 = wall_now(), tc0 = thread_cpu_now();
             run.prefill(st, tokens, chunk);
-            report({"prefill", prefill[pi], t, int(prefill[pi]), wall_now() - t0, cpu_now() - c0});
+            Row r{"prefill", prefill[pi], t, int(prefill[pi]), wall_now() - t0, cpu_now() - c0};
+            if (t == 1)
+                r.parallel_fraction = run.pool().split_cpu_seconds() / (thread_cpu_now() - tc0);
+            report(r);
         }
     }
 
@@ -345,9 +363,10 @@ int run_model_bench(int argc, char **argv)
         const Row &r = rows[i];
         std::fprintf(f,
                      "    {\"what\": \"%s\", \"context\": %lld, \"threads\": %d, \"tokens\": %d, "
-                     "\"wall_s\": %.6f, \"cpu_s\": %.6f, \"tokens_per_s\": %.4f}%s\n",
+                     "\"wall_s\": %.6f, \"cpu_s\": %.6f, \"tokens_per_s\": %.4f, "
+                     "\"parallel_fraction\": %.4f}%s\n",
                      r.what.c_str(), (long long) r.context, r.threads, r.tokens, r.wall, r.cpu,
-                     r.tokens_per_s(), i + 1 < rows.size() ? "," : "");
+                     r.tokens_per_s(), r.parallel_fraction, i + 1 < rows.size() ? "," : "");
     }
     std::fprintf(f, "  ]\n}\n");
     std::fclose(f);

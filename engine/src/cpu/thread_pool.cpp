@@ -4,6 +4,7 @@
 #include "cpu/thread_pool.h"
 
 #include <algorithm>
+#include <ctime>
 
 namespace folio {
 
@@ -59,6 +60,14 @@ void ThreadPool::parallel_for(std::int64_t n, RangeFn fn, std::int64_t grain)
     const std::int64_t max_chunks = std::max<std::int64_t>(1, n / std::max<std::int64_t>(grain, 1));
     const std::int64_t chunks = std::min<std::int64_t>(size(), max_chunks);
     if (chunks <= 1) {
+        if (m_accounting && size() == 1 && n >= 2 * std::max<std::int64_t>(grain, 1)) {
+            timespec a, b;
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+            fn(0, n);
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+            m_split_ns += std::int64_t(b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec);
+            return;
+        }
         fn(0, n);
         return;
     }

@@ -56,6 +56,13 @@ public:
     // parallel_for itself.
     void parallel_for(std::int64_t n, RangeFn fn, std::int64_t grain = 1);
 
+    // Benchmark accounting (folio-bench model): on a 1-thread pool, the calling thread's CPU time
+    // spent in parallel_for bodies that a 2-thread pool would split (n >= 2 * grain). Divided by
+    // the whole forward pass's CPU time it is the parallel fraction p, and 1 / ((1 - p) + p / 2)
+    // the best 2-thread speedup the work split allows (Amdahl), measurable on a loaded machine.
+    void set_accounting(bool on) { m_accounting = on; }
+    double split_cpu_seconds() const { return double(m_split_ns) * 1e-9; }
+
 private:
     void worker_loop(int index);
 
@@ -68,6 +75,8 @@ private:
     std::uint64_t m_generation = 0;
     int m_pending = 0;
     bool m_stop = false;
+    bool m_accounting = false;
+    std::int64_t m_split_ns = 0;
 };
 
 } // namespace folio
