@@ -76,6 +76,10 @@ private Q_SLOTS:
                 QFile::setPermissions(p, QFile::permissions(p) | QFileDevice::WriteOwner
                                              | QFileDevice::ExeOwner);
         }
+        // Qt cannot name these files (not UTF-8), so QTemporaryDir could not remove them: the
+        // fixture's and the one the shallow clone checked out.
+        for (const char *dir : {"/rich", "/shallow"})
+            ::unlink((QFile::encodeName(m_tmp.path()) + dir + "/bad\xff.txt").constData());
     }
 
     void initTestCase()
