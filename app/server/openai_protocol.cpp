@@ -6,6 +6,8 @@
 #include <QJsonObject>
 #include <QJsonParseError>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 
@@ -22,83 +24,70 @@ ApiError badField(const std::string &param, const std::string &message)
     return e;
 }
 
-// Text of an OpenAI `content`: a string, null, or an array of parts of which the "text" ones are
-// joined (images and audio are refused: the model reads text only).
-std::variant<std::string, ApiError> contentText(const QJsonValue &v, const std::string &param)
+// The request's messages and tools, read by the chat format's own reader
+// (chat::parse_messages_json: the one owner of "OpenAI-style messages -> chat::Message", shared
+// with `folio-cli chat-render`); only the API's policies are checked here: known roles (before the
+// reader, so the error names messages[i].role), a question in every user message, and tools that
+// the server can honour. The reader's errors ("messages[2]: tool_calls: ...") become a 400 whose
+// param names the message and field.
+std::variant<std::vector<chat::Message>, ApiError> readMessages(const QJsonObject &o,
+                                                                std::string_view body)
 {
-    if (v.isUndefined() || v.isNull())
-        return std::string();
-    if (v.isString())
-        return v.toString().toStdString();
-    if (!v.isArray())
-        return badField(param, "expected a string or an array of content parts");
-    std::string out;
-    for (const QJsonValue &part : v.toArray()) {
-        const QJsonObject o = part.toObject();
-        const QString type = o.value(QLatin1String("type")).toString();
-        if (type != QLatin1String("text") || !o.value(QLatin1String("text")).isString())
-            return badField(param, "only text content parts are supported (got type \""
-                                       + type.toStdString() + "\")");
-        out += o.value(QLatin1String("text")).toString().toStdString();
-    }
-    return out;
-}
-
-std::string compactJson(const QJsonValue &v)
-{
-    if (v.isArray())
-        return QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact).toStdString();
-    return QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact).toStdString();
-}
-
-std::variant<chat::Message, ApiError> readMessage(const QJsonValue &v, int index)
-{
-    const std::string where = "messages[" + std::to_string(index) + "]";
-    if (!v.isObject())
-        return badField(where, "expected an object");
-    const QJsonObject o = v.toObject();
-    chat::Message m;
-    const QJsonValue role = o.value(QLatin1String("role"));
-    if (!role.isString())
-        return badField(where + ".role", "expected a string");
-    m.role = role.toString().toStdString();
+    const QJsonValue messages = o.value(QLatin1String("messages"));
+    if (!messages.isArray() || messages.toArray().isEmpty())
+        return badField("messages", "expected a non-empty array of messages");
     static const char *const roles[] = {"system", "user", "assistant", "tool", "developer"};
-    bool known = false;
-    for (const char *r : roles)
-        known = known || m.role == r;
-    if (!known)
-        return badField(where + ".role", "unknown role \"" + m.role
-                                             + "\" (system, user, assistant, tool, developer)");
-    auto content = contentText(o.value(QLatin1String("content")), where + ".content");
-    if (auto *e = std::get_if<ApiError>(&content))
-        return *e;
-    m.content = std::get<std::string>(content);
-    const QJsonValue reasoning = o.value(QLatin1String("reasoning_content"));
-    if (reasoning.isString())
-        m.reasoning_content = reasoning.toString().toStdString();
-    const QJsonValue callId = o.value(QLatin1String("tool_call_id"));
-    if (callId.isString())
-        m.tool_call_id = callId.toString().toStdString();
-    const QJsonValue calls = o.value(QLatin1String("tool_calls"));
-    if (!calls.isUndefined() && !calls.isNull()) {
-        if (!calls.isArray())
-            return badField(where + ".tool_calls", "expected an array");
-        for (const QJsonValue &c : calls.toArray()) {
-            const QJsonObject fn = c.toObject().value(QLatin1String("function")).toObject();
-            if (!fn.value(QLatin1String("name")).isString())
-                return badField(where + ".tool_calls", "every call needs function.name");
-            chat::ToolCall call;
-            call.id = c.toObject().value(QLatin1String("id")).toString().toStdString();
-            call.name = fn.value(QLatin1String("name")).toString().toStdString();
-            const QJsonValue args = fn.value(QLatin1String("arguments"));
-            call.arguments = args.isString() ? args.toString().toStdString()
-                                             : compactJson(args.isObject() ? args : QJsonObject());
-            m.tool_calls.push_back(std::move(call));
-        }
+    int index = 0;
+    for (const QJsonValue &m : messages.toArray()) {
+        const std::string where = "messages[" + std::to_string(index++) + "]";
+        if (!m.isObject())
+            return badField(where, "expected an object");
+        const QJsonValue role = m.toObject().value(QLatin1String("role"));
+        if (!role.isString())
+            return badField(where + ".role", "expected a string");
+        const std::string r = role.toString().toStdString();
+        if (std::none_of(std::begin(roles), std::end(roles), [&](const char *k) { return r == k; }))
+            return badField(where + ".role", "unknown role \"" + r
+                                                 + "\" (system, user, assistant, tool, developer)");
     }
-    if (m.role == "user" && m.content.empty())
-        return badField(where + ".content", "a user message needs content");
-    return m;
+    const QJsonValue tools = o.value(QLatin1String("tools"));
+    if (!tools.isUndefined() && !tools.isNull() && !tools.isArray())
+        return badField("tools", "expected an array");
+    // Tools are rendered into the prompt (the chat format supports them); the answer's tool calls
+    // are returned as text, so a client that requires a call cannot be served.
+    if (tools.isArray() && !tools.toArray().isEmpty()
+        && o.value(QLatin1String("tool_choice")).toString() == QLatin1String("required"))
+        return badField("tool_choice", "\"required\" is not supported by this server");
+
+    Result<std::vector<chat::Message>> parsed = chat::parse_messages_json(body);
+    if (!parsed) {
+        // "messages[2]: tool_calls: ..." -> param "messages[2].tool_calls", and the message
+        // "messages[2].tool_calls: ..." (every error message starts with its param).
+        const std::string &text = parsed.status().message();
+        ApiError e;
+        e.message = text;
+        const size_t colon = text.find(": ");
+        e.param = colon == std::string::npos ? "messages" : text.substr(0, colon);
+        const size_t next = colon == std::string::npos ? colon : text.find(": ", colon + 2);
+        if (next != std::string::npos) {
+            const std::string key = text.substr(colon + 2, next - colon - 2);
+            if (!key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+                    return c == '_' || std::islower(static_cast<unsigned char>(c));
+                })) {
+                e.param += "." + key;
+                e.message = e.param + text.substr(next);
+            }
+        }
+        return e;
+    }
+    std::vector<chat::Message> out = std::move(*parsed);
+    for (size_t i = 0; i < out.size(); ++i)
+        if (out[i].role == "user" && out[i].content.empty())
+            return badField("messages[" + std::to_string(i) + "].content",
+                            "a user message needs content");
+    if (tools.isArray() && tools.toArray().isEmpty())
+        out.front().tools_json.clear(); // "tools": [] is no tools, not an empty tools block
+    return out;
 }
 
 // Optional number in [lo, hi]; `v` undefined/null leaves `out` unset.
@@ -244,28 +233,10 @@ std::variant<ChatCompletionRequest, ApiError> parseChatCompletionRequest(std::st
         return badField("model", "expected a string");
     r.model = model.toString().toStdString();
 
-    const QJsonValue messages = o.value(QLatin1String("messages"));
-    if (!messages.isArray() || messages.toArray().isEmpty())
-        return badField("messages", "expected a non-empty array of messages");
-    int index = 0;
-    for (const QJsonValue &m : messages.toArray()) {
-        auto msg = readMessage(m, index++);
-        if (auto *e = std::get_if<ApiError>(&msg))
-            return *e;
-        r.generation.messages.push_back(std::move(std::get<chat::Message>(msg)));
-    }
-    const QJsonValue tools = o.value(QLatin1String("tools"));
-    if (!tools.isUndefined() && !tools.isNull()) {
-        if (!tools.isArray())
-            return badField("tools", "expected an array");
-        if (!tools.toArray().isEmpty()) {
-            // Tools are rendered into the prompt (the chat format supports them); the answer's
-            // tool calls are returned as text, so a client that requires a call cannot be served.
-            if (o.value(QLatin1String("tool_choice")).toString() == QLatin1String("required"))
-                return badField("tool_choice", "\"required\" is not supported by this server");
-            r.generation.messages.front().tools_json = compactJson(tools);
-        }
-    }
+    auto messages = readMessages(o, body);
+    if (auto *e = std::get_if<ApiError>(&messages))
+        return *e;
+    r.generation.messages = std::move(std::get<std::vector<chat::Message>>(messages));
 
     const QJsonValue stream = o.value(QLatin1String("stream"));
     if (!stream.isUndefined() && !stream.isNull() && !stream.isBool())

@@ -70,6 +70,23 @@ private Q_SLOTS:
         QVERIFY(r.stop.empty());
     }
 
+    // The messages are read by the chat format's reader (chat::parse_messages_json), which keeps a
+    // tool schema's key order as the model was trained on it (json.dumps order), and "tools": []
+    // means no tools.
+    void toolsKeepTheirKeyOrder()
+    {
+        auto parsed = parseChatCompletionRequest(
+            R"({"tools":[{"type":"function","function":{"name":"f","parameters":{"zeta":1,"alpha":2}}}],"messages":[{"role":"user","content":"x"}]})");
+        QVERIFY(std::holds_alternative<ChatCompletionRequest>(parsed));
+        const std::string &tools
+            = std::get<ChatCompletionRequest>(parsed).generation.messages.front().tools_json;
+        QVERIFY2(tools.find("zeta") < tools.find("alpha"), tools.c_str());
+        auto none = parseChatCompletionRequest(
+            R"({"tools":[],"messages":[{"role":"user","content":"x"}]})");
+        QVERIFY(
+            std::get<ChatCompletionRequest>(none).generation.messages.front().tools_json.empty());
+    }
+
     void sessionByFieldOrModelName_data()
     {
         QTest::addColumn<QByteArray>("body");
@@ -124,6 +141,12 @@ private Q_SLOTS:
         QTest::newRow("too many stops") << QByteArray(
             R"({"stop":["1","2","3","4","5","6","7","8","9","10","11","12","13","14","15","16","17"],"messages":[{"role":"user","content":"x"}]})")
                                         << "stop";
+        QTest::newRow("image part") << QByteArray(
+            R"({"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]})")
+                                    << "messages[0].content";
+        QTest::newRow("tool call without a name") << QByteArray(
+            R"({"messages":[{"role":"assistant","tool_calls":[{"function":{}}]},{"role":"user","content":"x"}]})")
+                                                  << "messages[0].tool_calls";
         QTest::newRow("session fraction")
             << QByteArray(R"({"folio_session":1.5,"messages":[{"role":"user","content":"x"}]})")
             << "folio_session";

@@ -278,6 +278,14 @@ FOLIO_TEST(chat_messages_json_input)
         R"([{"role": "tool", "content": [{"type": "text", "text": "a"}, {"type": "image"}]}])");
     REQUIRE(blocks);
     CHECK(blocks.value()[0].content == "a\n\n[Unsupported image]");
+    // Other roles: OpenAI content parts, the text ones joined; anything else refused.
+    auto parts = parse_messages_json(
+        R"([{"role": "user", "content": [{"type": "text", "text": "Hello "}, {"type": "text", "text": "there"}]}])");
+    REQUIRE(parts);
+    CHECK(parts.value()[0].content == "Hello there");
+    auto image = parse_messages_json(
+        R"([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}])");
+    CHECK(!image && image.status().message().find("image_url") != std::string::npos);
     auto args = parse_messages_json(
         R"([{"role": "assistant", "tool_calls": [{"function": {"name": "f", "arguments": {}}}]}])");
     CHECK(!args && args.status().message().find("arguments") != std::string::npos);

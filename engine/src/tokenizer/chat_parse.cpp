@@ -32,7 +32,9 @@ Result<std::string> text_member(const json::Value &obj, const char *key, size_t 
 }
 
 // A tool result's content may be a list of blocks: their text joined by blank lines, other block
-// types as "[Unsupported TYPE]" (the official encoder's rule).
+// types as "[Unsupported TYPE]" (the official encoder's rule). Any other message's content may be a
+// list of OpenAI content parts: the "text" ones are joined; other parts (images, audio) are an
+// error, since the model reads text only (the local server's clients send such lists).
 Result<std::string> content_of(const json::Value &msg, const std::string &role, size_t index)
 {
     const json::Value *v = msg.find("content");
@@ -50,6 +52,19 @@ Result<std::string> content_of(const json::Value &msg, const std::string &role, 
                 out += text && text->is_string() ? text->as_string() : "";
             else
                 out += "[Unsupported " + t + "]";
+        }
+        return out;
+    }
+    if (v && v->is_array()) {
+        std::string out;
+        for (const json::Value &part : v->as_array()) {
+            const json::Value *type = part.find("type");
+            const json::Value *text = part.find("text");
+            const std::string t = type && type->is_string() ? type->as_string() : "none";
+            if (t != "text" || !text || !text->is_string())
+                return message_error(index, "content: only text parts are supported (got type \""
+                                                + t + "\")");
+            out += text->as_string();
         }
         return out;
     }
