@@ -241,6 +241,32 @@ FOLIO_TEST(simd_act_dequant_bit_identical)
     CHECK_EQ(bad, 0);
 }
 
+FOLIO_TEST(simd_round_bf16_cols_bit_identical)
+{
+    if (!have_fast())
+        return;
+    // Random bit patterns (every class: normals, subnormals, zeros, infinities, NaNs) and every
+    // rounding tie around 1.0, in a 7-column range of a 13-wide matrix (vector body and tail).
+    Rng rng(19);
+    const int m = 300, ld = 13;
+    std::vector<float> y(std::size_t(m) * ld), want;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        std::uint32_t u = std::uint32_t(rng.gen());
+        if (i % 3 == 0)
+            u = 0x3f800000u + std::uint32_t(i % 0x20000u); // ties and near-ties around 1.0
+        std::memcpy(&y[i], &u, 4);
+    }
+    want = y;
+    for (int i = 0; i < m; ++i)
+        for (int n = 2; n < 11; ++n)
+            want[std::size_t(i) * ld + n] = round_bf16(want[std::size_t(i) * ld + n]);
+    simd::round_bf16_cols(y.data(), m, ld, 2, 11);
+    int bad = 0;
+    for (std::size_t i = 0; i < y.size(); ++i)
+        bad += std::memcmp(&y[i], &want[i], 4) != 0;
+    CHECK_EQ(bad, 0);
+}
+
 FOLIO_TEST(simd_decoders_bit_identical)
 {
     if (!have_fast())

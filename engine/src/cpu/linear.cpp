@@ -217,7 +217,7 @@ void fast_quant_linear(const float *a, const float *sa, int m, const LinearWeigh
     auto cols = [&](std::int64_t n0, std::int64_t n1) {
         simd::linear_cols_fast(a, m, w, int(n0), int(n1), y);
         refine_near_ties(a, sa, m, w, n0, n1, y);
-        round_cols_bf16(y, m, w.out, n0, n1);
+        simd::round_bf16_cols(y, m, w.out, int(n0), int(n1));
     };
     if (pool)
         pool->parallel_for(w.out, cols, column_grain(m, w.in));
@@ -239,7 +239,7 @@ void fast_dense_linear(const float *x, int m, const LinearWeight &w, float *y, T
     auto cols = [&](std::int64_t n0, std::int64_t n1) {
         simd::linear_cols_fast_f64(xd, m, w, int(n0), int(n1), y);
         if (bf16_out)
-            round_cols_bf16(y, m, w.out, n0, n1);
+            simd::round_bf16_cols(y, m, w.out, int(n0), int(n1));
     };
     if (pool)
         pool->parallel_for(w.out, cols, column_grain(m, w.in));

@@ -224,9 +224,15 @@ void gemm_cols(const float *a, int m, const LinearWeight &w, int n0, int n1, flo
                        pc > 0);
             }
         }
-        for (int i = 0; i < m; ++i)
-            for (int j = 0; j < nn; ++j)
-                y[std::size_t(i) * N + nb + j] = float(yd[std::size_t(i) * kNc + j]);
+        for (int i = 0; i < m; ++i) {
+            const double *src = yd + std::size_t(i) * kNc;
+            float *dst = y + std::size_t(i) * N + nb;
+            int j = 0;
+            for (; j + 4 <= nn; j += 4)
+                _mm_storeu_ps(dst + j, _mm256_cvtpd_ps(_mm256_load_pd(src + j)));
+            for (; j < nn; ++j)
+                dst[j] = float(src[j]);
+        }
     }
 }
 

@@ -68,6 +68,10 @@ void act_dequant_rows(const float *x, int m, int k, float *a, float *s);
 // threads split the columns. A NaN weight code gives NaN outputs, as in the reference.
 void linear_cols_fast(const float *a, int m, const LinearWeight &w, int n0, int n1, float *y);
 
+// Rounds columns [n0, n1) of y [m, ld] to BF16 values in place, bit-identical to round_bf16
+// (RNE, NaN stays a quiet NaN).
+void round_bf16_cols(float *y, int m, int ld, int n0, int n1);
+
 // linear_f32's fast path: as linear_cols_fast, but accumulated in double and rounded once to
 // FP32; a [m, w.in] holds the FP32 inputs converted to double. Why double here: these linears
 // (router, compressor, mHC mixes, head) produce FP32 outputs that feed discrete choices (top-k,

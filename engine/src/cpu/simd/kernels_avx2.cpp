@@ -178,6 +178,30 @@ void linear_cols_fast(const float *a, int m, const LinearWeight &w, int n0, int 
         avx2::gemm_cols(a, m, w, n0, n1, y);
 }
 
+void round_bf16_cols(float *y, int m, int ld, int n0, int n1)
+{
+    const __m256i abs_mask = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000);
+    const __m256i bias = _mm256_set1_epi32(0x7fff), one = _mm256_set1_epi32(1);
+    const __m256i hi_mask = _mm256_set1_epi32(int(0xffff0000u)),
+                  quiet = _mm256_set1_epi32(0x400000);
+    for (int i = 0; i < m; ++i) {
+        float *row = y + std::size_t(i) * ld;
+        int n = n0;
+        for (; n + 8 <= n1; n += 8) {
+            const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(row + n));
+            // f32_to_bf16: add 0x7fff plus the lowest kept bit, truncate; NaN: set the quiet bit.
+            const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), one);
+            const __m256i r = _mm256_and_si256(_mm256_add_epi32(u, _mm256_add_epi32(bias, lsb)),
+                                               hi_mask);
+            const __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, abs_mask), inf);
+            const __m256i q = _mm256_and_si256(_mm256_or_si256(u, quiet), hi_mask);
+            _mm256_storeu_si256(reinterpret_cast<__m256i *>(row + n), _mm256_blendv_epi8(r, q, nan));
+        }
+        for (; n < n1; ++n)
+            row[n] = round_bf16(row[n]);
+    }
+}
+
 void linear_cols_fast_f64(const double *a, int m, const LinearWeight &w, int n0, int n1, float *y)
 {
     if (n1 <= n0 || m <= 0)

@@ -188,6 +188,13 @@ void linear_cols_fast(const float *a, int m, const LinearWeight &w, int n0, int 
     dense_linear_cols_exact(a, m, plain, n0, n1, y);
 }
 
+void round_bf16_cols(float *y, int m, int ld, int n0, int n1)
+{
+    for (int i = 0; i < m; ++i)
+        for (int n = n0; n < n1; ++n)
+            y[std::size_t(i) * ld + n] = round_bf16(y[std::size_t(i) * ld + n]);
+}
+
 void linear_cols_fast_f64(const double *a, int m, const LinearWeight &w, int n0, int n1, float *y)
 {
     const int K = w.in, N = w.out;
