@@ -1,8 +1,9 @@
 // `folio-cli chat` end to end with the demo model, driven through stdin as a script would: two
 // turns with /think in between, /sources, /history, /branch, /export; every turn saved in the
 // session; resuming the session by title with --session, branching at an earlier question, and
-// switching branches; Ctrl+C stopping an answer without ending the program; unknown commands and
-// usage errors. Arguments: the folio-cli executable, the demo model directory.
+// switching branches; Ctrl+C stopping an answer without ending the program (local engine and
+// endpoint); the conversation answered by an OpenAI-compatible endpoint (a `folio-cli serve`);
+// unknown commands and usage errors. Arguments: the folio-cli executable, the demo model directory.
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -228,6 +229,52 @@ private Q_SLOTS:
         QVERIFY2(err.contains("[stopped"), err.constData());
         // The stopped answer was saved and /history still ran after it.
         QVERIFY2(p.readAllStandardOutput().contains("folio: "), err.constData());
+    }
+
+    // The same conversation answered by an OpenAI-compatible endpoint (a `folio-cli serve` here):
+    // the second turn's prompt continues the first, which the endpoint reports as cached; Ctrl+C
+    // cancels the HTTP request and keeps what arrived.
+    void chatThroughAnEndpoint()
+    {
+        QProcess serve;
+        serve.setProcessEnvironment(env());
+        serve.start(g_cli, {"serve", "--model", g_model, "--port", "0", "--no-discovery"});
+        QVERIFY(serve.waitForReadyRead(120000));
+        const QString url = QString::fromUtf8(serve.readLine().trimmed());
+        QVERIFY2(url.startsWith("http://127.0.0.1:"), qPrintable(url));
+        const QStringList endpoint{"--endpoint",  url,
+                                   "--api-model", "demo",
+                                   "--tokenizer", QDir(g_model).filePath("tokenizer.json")};
+
+        const Run r = run(QStringList{"chat", "--repo", m_repo.path(), "-n", "6", "--json"}
+                              + endpoint,
+                          "What does main print?\nAnd what does it return?\n");
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.lines.size() == 2, r.out.constData());
+        const QJsonObject stats = r.lines[1]["stats"].toObject();
+        QCOMPARE(stats["backend"].toString(), url);
+        QVERIFY(stats["cached_prompt_tokens"].toInt() > 0);
+        QCOMPARE(stats["prefix_reuse"].toString(), QString("endpoint"));
+        QCOMPARE(stats["snapshot_reused"].toBool(), false);
+
+        QProcess p;
+        p.setProcessEnvironment(env());
+        p.start(g_cli, QStringList{"chat", "-n", "100000"} + endpoint);
+        QVERIFY(p.waitForStarted());
+        p.write("Tell me a long story.\n");
+        QVERIFY(p.waitForReadyRead(120000));
+        ::kill(pid_t(p.processId()), SIGINT);
+        p.write("/quit\n");
+        p.closeWriteChannel();
+        QVERIFY(p.waitForFinished(120000));
+        const QByteArray err = p.readAllStandardError();
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QVERIFY2(p.exitCode() == 0, err.constData());
+        QVERIFY2(err.contains("[stopped"), err.constData());
+
+        serve.terminate();
+        QVERIFY(serve.waitForFinished(60000));
+        QCOMPARE(serve.exitCode(), 0);
     }
 
     void unknownCommandIsAnError()
