@@ -99,8 +99,13 @@ ShardLayout plan_shard(std::vector<ShardEntry> entries,
         json += ":{\"dtype\":\"";
         json += dtype_name(e.dtype);
         json += "\",\"shape\":[";
-        for (size_t i = 0; i < e.shape.size(); ++i)
-            json += (i ? "," : "") + std::to_string(e.shape[i]);
+        for (size_t i = 0; i < e.shape.size(); ++i) {
+            // Appended piecewise: `(i ? "," : "") + std::to_string(...)` trips GCC 12's -Wrestrict
+            // false positive at -O3 (Release builds with FOLIO_WERROR).
+            if (i)
+                json += ',';
+            json += std::to_string(e.shape[i]);
+        }
         const std::uint64_t end = off + e.nbytes();
         json += "],\"data_offsets\":[" + std::to_string(off) + "," + std::to_string(end) + "]}";
         l.offsets.push_back(off);
