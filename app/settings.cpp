@@ -2,12 +2,14 @@
 #include "app/settings.h"
 
 #include "app/app_info.h"
+#include "folio/device.h"
 
 #include <QCoreApplication>
 #include <QDir>
 #include <QSettings>
 
 #include <algorithm>
+#include <cmath>
 
 namespace folio::app {
 
@@ -116,6 +118,32 @@ QString Settings::backend() const
 void Settings::setBackend(const QString &backend)
 {
     set(QStringLiteral("engine/backend"), backend);
+}
+
+QString Settings::device() const
+{
+    const QString b = backend();
+    return folio::parse_device_request(b.toStdString(), {}) ? b : QStringLiteral("auto");
+}
+
+bool Settings::setDevice(const QString &device)
+{
+    if (!folio::parse_device_request(device.toStdString(), {}))
+        return false;
+    setBackend(device);
+    return true;
+}
+
+double Settings::expertCacheGiB() const
+{
+    const double v = m_settings->value(QStringLiteral("engine/expert_cache_gib"), 0.0).toDouble();
+    return std::isfinite(v) ? std::clamp(v, 0.0, 1e6) : 0.0;
+}
+
+void Settings::setExpertCacheGiB(double gib)
+{
+    set(QStringLiteral("engine/expert_cache_gib"),
+        std::isfinite(gib) ? std::clamp(gib, 0.0, 1e6) : 0.0);
 }
 
 QString Settings::remoteUrl() const

@@ -61,6 +61,14 @@ public:
     // "auto", "cpu", "cuda:0", "cuda:1", ...
     QString backend() const;
     void setBackend(const QString &backend);
+    // The engine's compute device for a local model (LoadOptions::device): backend() when it
+    // names one ("auto", "cpu", "cuda:N", "cuda:N,M" for a layer split), else "auto".
+    // setDevice refuses (false) text the engine does not accept (folio::parse_device_request).
+    QString device() const;
+    bool setDevice(const QString &device);
+    // Routed experts in host memory with a device cache of this many GiB per GPU; 0 = resident.
+    double expertCacheGiB() const;
+    void setExpertCacheGiB(double gib);
     QString remoteUrl() const;
     void setRemoteUrl(const QString &url);
     QString remoteModel() const;

@@ -3,6 +3,7 @@
 
 #include "app/app_info.h"
 #include "app/cli/command.h"
+#include "app/cli/device_options.h"
 #include "app/remote/api_key_store.h"
 #include "app/server/discovery.h"
 #include "app/server/engine_backend.h"
@@ -131,6 +132,7 @@ void addBackendOptions(QCommandLineParser &parser)
 {
     parser.addOption(
         {QStringLiteral("model"), QStringLiteral("Local model directory."), QStringLiteral("DIR")});
+    addDeviceOptions(parser);
     parser.addOption({QStringLiteral("endpoint"),
                       QStringLiteral("An OpenAI-compatible endpoint's base URL instead of a local "
                                      "model (DeepSeek's API, vLLM, SGLang, folio-cli serve)."),
@@ -180,6 +182,8 @@ bool Answerer::optionsFrom(const QCommandLineParser &parser, Options *out, QStri
     out->endpoint = parser.value(QStringLiteral("endpoint"));
     out->apiModel = parser.value(QStringLiteral("api-model"));
     out->noServer = parser.isSet(QStringLiteral("no-server"));
+    if (!deviceOptionsFrom(parser, out->engine, usage))
+        return false;
     bool ok = false;
     out->maxTokens = parser.value(QStringLiteral("max-tokens")).toInt(&ok);
     if (!ok || out->maxTokens <= 0) {

@@ -5,6 +5,7 @@
 // user message in the V4 chat format (--thinking opens the assistant turn with <think>). With
 // --json the result is printed at the end as {"tokens": [...], "text": ..., "stop": ...}.
 #include "app/cli/command.h"
+#include "app/cli/device_options.h"
 #include "folio/chat_format.h"
 #include "folio/engine.h"
 #include "folio/tokenizer.h"
@@ -112,6 +113,7 @@ int runGenerate(const QStringList &args)
                       QStringLiteral("Greedy only: draft with the MTP block (same output).")});
     parser.addOption({QStringLiteral("threads"), QStringLiteral("Compute threads (0 = all)."),
                       QStringLiteral("N"), QStringLiteral("0")});
+    addDeviceOptions(parser);
     parser.addOption({QStringLiteral("dump-layers"),
                       QStringLiteral("Write every block's output residual to DIR (debugging)."),
                       QStringLiteral("DIR")});
@@ -204,11 +206,14 @@ int runGenerate(const QStringList &args)
 
     folio::LoadOptions lo;
     lo.threads = threads;
+    if (const int rc = readDeviceOptions(parser, kName, lo); rc >= 0)
+        return rc;
     auto model = folio::Model::load(modelDir.toStdString(), lo);
     if (!model) {
         printError(kName, QString::fromStdString(model.status().message()));
         return ExitFailure;
     }
+    reportDevice(kName, lo, (*model)->info());
     auto session = (*model)->create_session();
     if (parser.isSet(QStringLiteral("dump-layers"))) {
         if (folio::Status st = session->set_layer_dump(

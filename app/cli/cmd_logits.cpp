@@ -8,6 +8,7 @@
 // call; stepwise = the first token as a prefill, every further one as a teacher-forced decode
 // step; chunked:N = prefill in chunks of N tokens.
 #include "app/cli/command.h"
+#include "app/cli/device_options.h"
 #include "folio/engine.h"
 #include "folio/sampling.h"
 
@@ -89,6 +90,7 @@ int runLogits(const QStringList &args)
                       QStringLiteral("N"), QStringLiteral("0")});
     parser.addOption({QStringLiteral("threads"), QStringLiteral("Compute threads (0 = all)."),
                       QStringLiteral("N"), QStringLiteral("0")});
+    addDeviceOptions(parser);
     parser.addOption({QStringLiteral("dump-layers"),
                       QStringLiteral("Write every block's output residual to DIR (debugging)."),
                       QStringLiteral("DIR")});
@@ -139,11 +141,14 @@ int runLogits(const QStringList &args)
 
     folio::LoadOptions lo;
     lo.threads = threads;
+    if (const int rc = readDeviceOptions(parser, kName, lo); rc >= 0)
+        return rc;
     auto model = folio::Model::load(modelDir.toStdString(), lo);
     if (!model) {
         printError(kName, QString::fromStdString(model.status().message()));
         return ExitFailure;
     }
+    reportDevice(kName, lo, (*model)->info());
     const int vocab = (*model)->info().vocab_size;
     auto session = (*model)->create_session();
     if (parser.isSet(QStringLiteral("dump-layers"))) {

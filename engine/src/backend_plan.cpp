@@ -164,6 +164,67 @@ std::string BackendPlan::describe() const
     return out;
 }
 
+Result<BackendChoice> choose_backend(const ModelBytes &bytes, const DeviceList &devices,
+                                     const ChoiceRequest &req)
+{
+    BackendChoice choice;
+    const bool is_auto = req.device.kind == DeviceRequest::Kind::Auto;
+    if (req.device.kind == DeviceRequest::Kind::Cpu) {
+        choice.note = "device cpu (requested)";
+        return choice;
+    }
+    // In auto mode every reason not to use CUDA falls back to the CPU; otherwise it is an error.
+    auto refuse = [&](const std::string &why) -> Result<BackendChoice> {
+        if (!is_auto)
+            return Status::error("device " + device_request_text(req.device) + ": " + why);
+        choice.note = "device auto: cpu, because " + why;
+        return choice;
+    };
+    if (!devices.cuda_compiled)
+        return refuse("this engine was built without the CUDA backend (FOLIO_CUDA=OFF)");
+    if (devices.cuda.empty())
+        return refuse("no usable CUDA device (" + devices.cuda_error + ")");
+    std::vector<int> gpus = req.device.gpus;
+    if (gpus.empty()) {
+        if (is_auto)
+            for (const DeviceInfo &d : devices.cuda)
+                gpus.push_back(d.index);
+        else
+            gpus.push_back(0);
+    }
+    PlanRequest plan_req;
+    plan_req.context_tokens = req.context_tokens;
+    plan_req.kv_bytes_per_token = req.kv_bytes_per_token;
+    plan_req.expert_cache_bytes = req.expert_cache_bytes;
+    for (int g : gpus) {
+        const DeviceInfo *info = nullptr;
+        for (const DeviceInfo &d : devices.cuda)
+            if (d.index == g)
+                info = &d;
+        if (!info)
+            return refuse("cuda:" + std::to_string(g) + " is not present ("
+                          + std::to_string(devices.cuda.size()) + " CUDA device(s))");
+        const std::uint64_t free = info->free_memory;
+        plan_req.gpus.push_back({g, free > req.reserve_bytes ? free - req.reserve_bytes : 0});
+    }
+    auto plan = plan_backend(bytes, plan_req);
+    if (!plan)
+        return refuse(plan.status().message());
+    choice.cuda = true;
+    choice.plan = std::move(*plan);
+    choice.device = "cuda:";
+    for (std::size_t i = 0; i < gpus.size(); ++i) {
+        if (i)
+            choice.device += ',';
+        choice.device += std::to_string(gpus[i]);
+    }
+    choice.note = std::string(is_auto ? "device auto: " : "device ") + choice.device + "\n"
+                  + choice.plan.describe();
+    while (!choice.note.empty() && choice.note.back() == '\n')
+        choice.note.pop_back();
+    return choice;
+}
+
 ExpertLru::ExpertLru(std::uint64_t slots)
     : m_slots(slots)
 {}

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "config.h"
+#include "folio/device.h"
 #include "folio/status.h"
 
 namespace folio {
@@ -72,6 +73,31 @@ struct BackendPlan
 // interleaved: activations cross a GPU boundary once per stage). MTP blocks go with the head.
 // Fails with a message naming the shortfall when the model does not fit.
 Result<BackendPlan> plan_backend(const ModelBytes &bytes, const PlanRequest &req);
+
+// What a load resolves --device/--gpus/--expert-cache-gb to, given the devices present.
+struct BackendChoice
+{
+    bool cuda = false;
+    BackendPlan plan;           // the CUDA plan (cuda only)
+    std::string device = "cpu"; // "cpu", "cuda:0", "cuda:0,1"
+    std::string note;           // why (auto) and the plan, for ModelInfo::device_note and the logs
+};
+
+struct ChoiceRequest
+{
+    DeviceRequest device;                 // parse_device_request
+    std::uint64_t context_tokens = 0;     // KV reserve
+    std::uint64_t kv_bytes_per_token = 0; // on the device
+    std::uint64_t expert_cache_bytes = 0;
+    std::uint64_t reserve_bytes = 0; // per GPU, kept free for activations, scratch and cuBLAS
+};
+
+// Device "cpu": the CPU. "cuda[:N]": the plan on the listed GPUs, or an error saying why not
+// (a build without CUDA, no usable device, an ordinal not present, the model does not fit).
+// "auto": the plan when one can be made on the listed (default: all) GPUs, else the CPU with
+// the reason in `note`.
+Result<BackendChoice> choose_backend(const ModelBytes &bytes, const DeviceList &devices,
+                                     const ChoiceRequest &req);
 
 // The device cache of routed experts: fixed slots, least recently used evicted first. The
 // backend asks lookup() for every expert the router selects; a miss returns the slot to fill

@@ -42,6 +42,10 @@ Result<std::shared_ptr<const Model>> Model::load(const std::string &model_dir,
     info.has_mtp = cfg->n_mtp_layers > 0;
     info.fingerprint = (*ckpt)->fingerprint();
     info.kv_bytes_per_token = kv_bytes_per_token(*cfg);
+    auto device = open_device_backend(impl.weights, options, info); // null = CPU
+    if (!device)
+        return device.status();
+    impl.device = *device;
     return std::shared_ptr<const Model>(std::move(m));
 }
 
@@ -57,6 +61,8 @@ std::unique_ptr<Session> Model::create_session() const
     impl->pool = m_impl->pool;
     impl->fingerprint = m_impl->info.fingerprint;
     impl->state = KvState::create(m_impl->weights->cfg);
+    if (m_impl->device)
+        impl->device = m_impl->device->create_session();
     return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 

@@ -87,6 +87,18 @@ void forward_chunk(Impl &s, const std::int32_t *tokens, int n, std::vector<float
     s.last_hidden.assign(h.end() - std::ptrdiff_t(row), h.end());
 }
 
+// forward_chunk on the session's backend: the GPU when the model was loaded on one.
+Status run_chunk(Impl &s, const std::int32_t *tokens, int n, std::vector<float> *all)
+{
+    if (!s.device) {
+        forward_chunk(s, tokens, n, all);
+        return Status::ok();
+    }
+    if (!s.dump_dir.empty())
+        return Status::error("--dump-layers needs the CPU backend (device cpu)");
+    return s.device->forward(s.state, tokens, n, all, s.last_logits, s.last_hidden);
+}
+
 int greedy_token(const std::vector<float> &logits)
 {
     return argmax(logits.data(), logits.size());
@@ -189,7 +201,9 @@ Status Session::prefill(const std::vector<int> &tokens, LogitsMode mode, std::ve
         if (s.cancelled.exchange(false))
             return cancelled_status();
         const int m = std::min(step, n - i);
-        forward_chunk(s, ids.data() + i, m, mode == LogitsMode::All ? &rows : nullptr);
+        if (Status st = run_chunk(s, ids.data() + i, m, mode == LogitsMode::All ? &rows : nullptr);
+            !st)
+            return st;
         if (logits && mode == LogitsMode::All)
             logits->insert(logits->end(), rows.begin(), rows.end());
     }
@@ -220,6 +234,8 @@ Result<GenerateResult> Session::generate(const GenerateParams &params, const Tok
     if (params.speculative && (!params.sampling.greedy() || cfg.n_mtp_layers == 0))
         return Status::error("generate: speculative decoding needs greedy sampling and an MTP "
                              "block");
+    if (params.speculative && s.device)
+        return Status::error("generate: speculative decoding runs on the CPU backend only");
     GenerateResult result;
     // Emits one token; false when generation ends with it.
     auto emit = [&](int t) {
@@ -256,7 +272,8 @@ Result<GenerateResult> Session::generate(const GenerateParams &params, const Tok
             return result;
         if (!params.speculative) {
             const std::int32_t id = t;
-            forward_chunk(s, &id, 1, nullptr);
+            if (Status st = run_chunk(s, &id, 1, nullptr); !st)
+                return st;
             continue;
         }
         // Draft the token after t with the MTP block at the last position (h, t).
@@ -305,6 +322,8 @@ std::unique_ptr<Session> Session::fork() const
     impl->state = m_impl->state;
     impl->last_logits = m_impl->last_logits;
     impl->last_hidden = m_impl->last_hidden;
+    if (m_impl->device)
+        impl->device = m_impl->device->fork(); // uploads the copied host state on first use
     return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 
@@ -391,6 +410,8 @@ Status Session::load_from(StateSource &source)
     if (!failure.is_ok())
         return failure;
     s.state = std::move(*state);
+    if (s.device)
+        s.device->invalidate(); // the GPU's copy is stale now
     s.last_logits = std::move(logits);
     s.last_hidden = std::move(hidden);
     return Status::ok();

@@ -7,7 +7,11 @@
 // extrapolated whole-model decode rate, and the cost of routed experts that miss the device
 // cache (experts in host memory). Without a usable CUDA device it exits 77.
 //
-//   folio-bench-cuda [--config FILE] [--layer N] [--json FILE]
+//   folio-bench-cuda [--config FILE] [--layer N] [--json FILE] [--model DIR [--prefill N,...]]
+//                    [--probe]
+//
+// With --model (a folio-mkmodel checkpoint of the real dimensions), the table also times the
+// CUDA forward pass itself (cuda_bench_model.cpp).
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 
@@ -22,6 +26,7 @@
 #include "config.h"
 #include "cuda/memory.h"
 #include "cuda/ops.h"
+#include "cuda_bench_model.h"
 #include "quant.h"
 #include "safetensors.h"
 #include "tensor_directory.h"
@@ -113,8 +118,10 @@ int main(int argc, char **argv)
 {
     std::string config_path = std::string(FOLIO_SOURCE_DIR)
                               + "/tests/data/golden/v4-flash-config.json";
-    std::string json_path;
+    std::string json_path, model_dir;
+    std::vector<int> prefill = {8192, 65536, 131072};
     int layer = -1;
+    bool probe = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--config" && i + 1 < argc)
@@ -123,8 +130,26 @@ int main(int argc, char **argv)
             json_path = argv[++i];
         else if (a == "--layer" && i + 1 < argc)
             layer = std::atoi(argv[++i]);
-        else if (a == "--help") {
-            std::printf("usage: folio-bench-cuda [--config FILE] [--layer N] [--json FILE]\n");
+        else if (a == "--probe")
+            probe = true;
+        else if (a == "--model" && i + 1 < argc)
+            model_dir = argv[++i];
+        else if (a == "--prefill" && i + 1 < argc) {
+            prefill.clear();
+            for (const char *p = argv[++i]; *p;) {
+                char *end = nullptr;
+                const long v = std::strtol(p, &end, 10);
+                if (end == p || v <= 0) {
+                    std::fprintf(stderr, "folio-bench-cuda: --prefill: expected N,N,...\n");
+                    return 2;
+                }
+                prefill.push_back(int(v));
+                p = *end == ',' ? end + 1 : end;
+            }
+        } else if (a == "--help") {
+            std::printf("usage: folio-bench-cuda [--config FILE] [--layer N] [--json FILE]\n"
+                        "                        [--model DIR [--prefill 8192,65536,131072]] "
+                        "[--probe]\n");
             return 0;
         } else {
             std::fprintf(stderr, "folio-bench-cuda: unknown argument %s (see --help)\n", a.c_str());
@@ -137,6 +162,8 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "folio-bench-cuda: no usable CUDA device, skipped\n");
         return 77;
     }
+    if (probe) // --probe: only whether a usable device answers (exit 0, else 77)
+        return 0;
     Result<ModelConfig> rc = load_model_config(config_path);
     if (!rc)
         die(rc.status().message());
@@ -356,6 +383,11 @@ int main(int argc, char **argv)
                 1e3 / model_ms, "-");
     std::printf("%-44s %10.3f ms %7.1f GB/s\n", "expert misses / layer (all from pinned host)",
                 miss_ms, h2d_gbs);
+    std::string model_json;
+    if (!model_dir.empty())
+        if (int mrc = run_model_bench(model_dir, prefill, hbm_gbs, kFp8PeakTflops, model_json);
+            mrc != 0)
+            return mrc;
     if (!json_path.empty()) {
         FILE *f = std::fopen(json_path.c_str(), "w");
         if (!f)
@@ -367,10 +399,11 @@ int main(int argc, char **argv)
             "\"prefill_tflops\":%.2f,\"cublas_bf16_tflops\":%.2f,\"attention_ms\":%.4f,"
             "\"topk_262144_ms\":%.4f,\"indexer_1m_ms\":%.4f,\"indexer_8k_ms\":%.4f,"
             "\"decode_layer_8k_ms\":%.4f,\"decode_layer_1m_ms\":%.4f,\"head_ms\":%.4f,"
-            "\"decode_tokens_per_s\":%.2f,\"expert_miss_layer_ms\":%.4f,\"h2d_gbs\":%.2f}\n",
+            "\"decode_tokens_per_s\":%.2f,\"expert_miss_layer_ms\":%.4f,\"h2d_gbs\":%.2f%s%s}\n",
             prop.name, hbm_gbs, static_cast<unsigned long long>(layer_bytes), decode_lin_ms,
             roof_ms, prefill_m, prefill_ms, prefill_tflops, gemm_tflops, attn_ms, topk_only_ms,
-            idx1m_ms, idx8k_ms, layer8k, layer1m, head_ms, 1e3 / model_ms, miss_ms, h2d_gbs);
+            idx1m_ms, idx8k_ms, layer8k, layer1m, head_ms, 1e3 / model_ms, miss_ms, h2d_gbs,
+            model_json.empty() ? "" : ",", model_json.c_str());
         std::fclose(f);
     }
     cublasDestroy(cublas);

@@ -31,6 +31,28 @@ private Q_SLOTS:
         QVERIFY(s.snapshotDirectory().endsWith(QStringLiteral("/snapshots")));
     }
 
+    // The engine device (folio-cli's --device forms) lives in the backend setting; text the
+    // engine refuses is not stored; the expert cache size is clamped.
+    void deviceAndExpertCache()
+    {
+        Settings s(m_dir.filePath(QStringLiteral("device.ini")));
+        QCOMPARE(s.device(), QStringLiteral("auto"));
+        QCOMPARE(s.expertCacheGiB(), 0.0);
+        QVERIFY(s.setDevice(QStringLiteral("cuda:1")));
+        QCOMPARE(s.device(), QStringLiteral("cuda:1"));
+        QCOMPARE(s.backend(), QStringLiteral("cuda:1"));
+        QVERIFY(s.setDevice(QStringLiteral("cuda:0,1")));
+        QCOMPARE(s.device(), QStringLiteral("cuda:0,1"));
+        QVERIFY(!s.setDevice(QStringLiteral("gpu0")));
+        QCOMPARE(s.device(), QStringLiteral("cuda:0,1"));
+        s.setBackend(QStringLiteral("remote")); // answers from an endpoint: the engine idles
+        QCOMPARE(s.device(), QStringLiteral("auto"));
+        s.setExpertCacheGiB(24.5);
+        QCOMPARE(s.expertCacheGiB(), 24.5);
+        s.setExpertCacheGiB(-3);
+        QCOMPARE(s.expertCacheGiB(), 0.0);
+    }
+
     void budget_data()
     {
         QTest::addColumn<int>("limit");

@@ -147,3 +147,104 @@ FOLIO_TEST(expert_lru_policy)
     CHECK(!none.lookup(1).hit);
     CHECK_EQ(none.misses(), std::uint64_t(2));
 }
+
+namespace {
+
+DeviceList two_h200(std::uint64_t free_each)
+{
+    DeviceList list;
+    list.cuda_compiled = true;
+    for (int i = 0; i < 2; ++i) {
+        DeviceInfo d;
+        d.index = i;
+        d.name = "NVIDIA H200";
+        d.total_memory = 141 * kGiB;
+        d.free_memory = free_each;
+        d.compute_major = 9;
+        list.cuda.push_back(d);
+    }
+    return list;
+}
+
+ChoiceRequest request(const char *device, std::vector<int> gpus = {})
+{
+    auto r = parse_device_request(device, gpus);
+    if (!r)
+        folio_test::fail(__FILE__, __LINE__, r.status().message());
+    ChoiceRequest req;
+    if (r)
+        req.device = *r;
+    req.context_tokens = 8192;
+    req.kv_bytes_per_token = 4 * 3509;
+    req.reserve_bytes = 3 * kGiB;
+    return req;
+}
+
+} // namespace
+
+FOLIO_TEST(choose_cpu_and_refusals)
+{
+    const ModelBytes b = model_bytes(flash());
+    auto cpu = choose_backend(b, two_h200(140 * kGiB), request("cpu"));
+    REQUIRE(cpu.is_ok());
+    CHECK(!cpu->cuda);
+    CHECK_EQ(cpu->device, std::string("cpu"));
+
+    DeviceList none; // a build without CUDA
+    none.cuda_error = "this build of the engine has no CUDA backend";
+    auto off = choose_backend(b, none, request("cuda"));
+    REQUIRE(!off.is_ok());
+    CHECK(off.status().message().find("FOLIO_CUDA=OFF") != std::string::npos);
+    auto off_auto = choose_backend(b, none, request("auto"));
+    REQUIRE(off_auto.is_ok());
+    CHECK(!off_auto->cuda);
+    CHECK(off_auto->note.find("FOLIO_CUDA=OFF") != std::string::npos);
+
+    DeviceList no_device;
+    no_device.cuda_compiled = true;
+    no_device.cuda_error = "cudaGetDeviceCount: cudaErrorInsufficientDriver";
+    auto nodev = choose_backend(b, no_device, request("cuda:0"));
+    REQUIRE(!nodev.is_ok());
+    CHECK(nodev.status().message().find("InsufficientDriver") != std::string::npos);
+
+    auto missing = choose_backend(b, two_h200(140 * kGiB), request("cuda:5"));
+    REQUIRE(!missing.is_ok());
+    CHECK(missing.status().message().find("cuda:5 is not present") != std::string::npos);
+}
+
+FOLIO_TEST(choose_cuda_split_offload_and_auto_fallback)
+{
+    const ModelBytes b = model_bytes(flash());
+    // One H200 cannot hold V4-Flash: an error for "cuda", the CPU with the reason for "auto".
+    auto one = choose_backend(b, two_h200(140 * kGiB), request("cuda:0"));
+    REQUIRE(!one.is_ok());
+    CHECK(one.status().message().find("does not fit") != std::string::npos);
+    auto one_auto = choose_backend(b, two_h200(140 * kGiB), request("auto", {0}));
+    REQUIRE(one_auto.is_ok());
+    CHECK(!one_auto->cuda);
+    CHECK(one_auto->note.find("device auto: cpu, because") == 0);
+    // With an expert cache it fits on one GPU.
+    ChoiceRequest cached = request("cuda:0");
+    cached.expert_cache_bytes = 40 * kGiB;
+    auto offload = choose_backend(b, two_h200(140 * kGiB), cached);
+    REQUIRE(offload.is_ok());
+    CHECK(offload->cuda);
+    CHECK(offload->plan.experts_on_host);
+    CHECK_EQ(offload->device, std::string("cuda:0"));
+    // Two GPUs: a contiguous split; auto uses every GPU present.
+    auto both = choose_backend(b, two_h200(140 * kGiB), request("auto"));
+    REQUIRE(both.is_ok());
+    CHECK(both->cuda);
+    CHECK_EQ(both->device, std::string("cuda:0,1"));
+    REQUIRE(both->plan.stages.size() == 2);
+    CHECK(both->plan.stages[0].end_layer == both->plan.stages[1].first_layer);
+    CHECK(both->note.find("device auto: cuda:0,1\ncuda:0 layers 0..") == 0);
+    // Reversed order: the first listed GPU runs the first layers.
+    auto reversed = choose_backend(b, two_h200(140 * kGiB), request("cuda", {1, 0}));
+    REQUIRE(reversed.is_ok());
+    CHECK(reversed->plan.stages[0].device == 1);
+    CHECK(reversed->plan.stages[0].embed);
+    // The reserve is taken off each GPU's free memory: too little free memory does not fit.
+    auto tight = choose_backend(b, two_h200(70 * kGiB), request("cuda", {0, 1}));
+    CHECK(!tight.is_ok());
+}

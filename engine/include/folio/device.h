@@ -4,6 +4,8 @@
 // crash.
 #pragma once
 
+#include "folio/status.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -30,6 +32,25 @@ struct DeviceList
 
 // Queries the CUDA devices (cheap; safe to call from any thread).
 DeviceList list_devices();
+
+// A parsed --device / --gpus choice (LoadOptions::device, LoadOptions::gpus).
+struct DeviceRequest
+{
+    enum class Kind { Cpu, Cuda, Auto };
+    Kind kind = Kind::Cpu;
+    std::vector<int> gpus; // CUDA ordinals in pipeline order; empty = cuda:0 (Cuda), all (Auto)
+};
+
+// "cpu", "cuda", "cuda:N" or "auto" (case-sensitive, no spaces), plus an optional GPU list. The
+// N of "cuda:N" and `gpus` must agree when both are given; ordinals are >= 0 and distinct; a GPU
+// list with "cpu" is an error. Errors name the offending text.
+Result<DeviceRequest> parse_device_request(const std::string &device, const std::vector<int> &gpus);
+
+// "0,1,3" -> {0, 1, 3} (the --gpus option); empty text -> {}.
+Result<std::vector<int>> parse_gpu_list(const std::string &text);
+
+// The canonical text of a request ("cpu", "auto", "cuda:0", "cuda:0,1").
+std::string device_request_text(const DeviceRequest &request);
 
 // A one-line description of the CPU the engine runs on (model name, cores, SIMD level).
 std::string cpu_description();

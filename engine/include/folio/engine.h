@@ -44,11 +44,23 @@ struct ModelInfo
     bool has_mtp = false;                 // an MTP block is present (speculative decoding possible)
     std::string fingerprint;              // hash of config + tensor directory + shard sizes
     std::uint64_t kv_bytes_per_token = 0; // compact layout, context-proportional part
+    std::string device = "cpu"; // where the forward pass runs: "cpu", "cuda:0", "cuda:0,1"
+    std::string device_note;    // why that device (auto) and the plan, one line each
 };
 
 struct LoadOptions
 {
     int threads = 0; // compute threads; 0 = all hardware threads
+    // Compute device: "cpu", "cuda" (cuda:0, or the `gpus` list), "cuda:N", or "auto" (CUDA when
+    // a usable device has room for the model, else the CPU; ModelInfo::device_note says why).
+    // parse_device_request (folio/device.h) validates it; a build without CUDA refuses "cuda".
+    std::string device = "cpu";
+    std::vector<int> gpus; // CUDA ordinals in pipeline order: the layers are split over them
+    // 0: routed experts resident on the GPUs. > 0: experts in pinned host memory with a device
+    // cache of this many bytes per GPU (least recently used evicted, hits/misses counted).
+    std::uint64_t expert_cache_bytes = 0;
+    // KV state the device plan reserves room for; 0 = min(max_position_embeddings, 131072).
+    std::uint64_t context_tokens = 0;
 };
 
 class Model

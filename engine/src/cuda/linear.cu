@@ -206,7 +206,7 @@ Status linear_fp4(const float *x, int m, int k, const std::uint8_t *w, const std
 }
 
 Status linear_bf16(void *cublas, const float *x, int m, int k, const std::uint16_t *w, int n,
-                   std::uint16_t *xb, float *y, cudaStream_t stream)
+                   std::uint16_t *xb, float *y, cudaStream_t stream, bool round_out)
 {
     if (m == 0 || n == 0)
         return Status::ok();
@@ -222,6 +222,33 @@ Status linear_bf16(void *cublas, const float *x, int m, int k, const std::uint16
     CUBLAS_CHECK(cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, n, m, k, &alpha, w, CUDA_R_16BF, k,
                               xbf, CUDA_R_16BF, k, &beta, y, CUDA_R_32F, n, CUBLAS_COMPUTE_32F,
                               CUBLAS_GEMM_DEFAULT));
+    if (!round_out)
+        return Status::ok();
+    round_bf16_kernel<<<unsigned((ny + 255) / 256), 256, 0, stream>>>(y, ny);
+    CUDA_CHECK(cudaGetLastError());
+    return Status::ok();
+}
+
+Status linear_bf16_grouped(void *cublas, const float *x, int m, int groups, int k,
+                           const std::uint16_t *w, int rank, std::uint16_t *xb, float *y,
+                           cudaStream_t stream)
+{
+    if (m == 0 || groups == 0 || rank == 0)
+        return Status::ok();
+    const std::int64_t nx = std::int64_t(m) * groups * k, ny = std::int64_t(m) * groups * rank;
+    auto *xbf = reinterpret_cast<__nv_bfloat16 *>(xb);
+    to_bf16_kernel<<<unsigned((nx + 255) / 256), 256, 0, stream>>>(x, nx, xbf);
+    CUDA_CHECK(cudaGetLastError());
+    auto handle = static_cast<cublasHandle_t>(cublas);
+    CUBLAS_CHECK(cublasSetStream(handle, stream));
+    const float alpha = 1.0f, beta = 0.0f;
+    // Per group g, column-major: Z_g^T [rank, m] = W_g (row-major [rank, k]) ^T-view times
+    // X_g^T [k, m], where X_g is columns [g*k, (g+1)*k) of x (leading dimension groups*k) and
+    // Z_g columns [g*rank, (g+1)*rank) of y (leading dimension groups*rank).
+    CUBLAS_CHECK(cublasGemmStridedBatchedEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, rank, m, k, &alpha, w,
+                                            CUDA_R_16BF, k, std::int64_t(rank) * k, xbf, CUDA_R_16BF,
+                                            groups * k, k, &beta, y, CUDA_R_32F, groups * rank,
+                                            rank, groups, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     round_bf16_kernel<<<unsigned((ny + 255) / 256), 256, 0, stream>>>(y, ny);
     CUDA_CHECK(cudaGetLastError());
     return Status::ok();

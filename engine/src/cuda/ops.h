@@ -68,10 +68,17 @@ Status linear_fp8(const float *x, int m, int k, const std::uint8_t *w, const std
                   int n, float *work, float *y, cudaStream_t stream);
 Status linear_fp4(const float *x, int m, int k, const std::uint8_t *w, const std::uint8_t *scale,
                   int n, float *work, float *y, cudaStream_t stream);
-// BF16 linear through cuBLAS (FP32 accumulation, output rounded to BF16): weight [n, k] BF16;
-// `xb` is scratch for m*k BF16 values. `cublas` is a cublasHandle_t bound to `stream`.
+// BF16 linear through cuBLAS (FP32 accumulation, output rounded to BF16 unless !round_out, the
+// FP32 linears of BF16-valued inputs): weight [n, k] BF16; `xb` is scratch for m*k BF16 values.
+// `cublas` is a cublasHandle_t bound to `stream`.
 Status linear_bf16(void *cublas, const float *x, int m, int k, const std::uint16_t *w, int n,
-                   std::uint16_t *xb, float *y, cudaStream_t stream);
+                   std::uint16_t *xb, float *y, cudaStream_t stream, bool round_out = true);
+// The grouped wo_a einsum through cuBLAS (strided batched): x [m, groups*k] BF16 values, w
+// [groups*rank, k] BF16 (group g's rows g*rank..), y [m, groups*rank] rounded to BF16; xb is
+// scratch for m*groups*k BF16 values.
+Status linear_bf16_grouped(void *cublas, const float *x, int m, int groups, int k,
+                           const std::uint16_t *w, int rank, std::uint16_t *xb, float *y,
+                           cudaStream_t stream);
 
 // ---- attention and selection (attention.cu) ----
 // sparse_attn_token for m query tokens: q [m, heads, d]; idx [m, n_keys] rows into kv [*, d]
@@ -86,5 +93,42 @@ Status indexer_scores(const float *q, const float *hw, int m, int ih, int id, co
 // topk_desc per row: scores [rows, n] -> out [rows, k] indices by descending score, ties to the
 // lower index; radix select (no full sort). k <= 2048 (k > n: k = n, the row stride of out).
 Status topk(const float *scores, int rows, int n, int k, int *out, cudaStream_t stream);
+
+// ---- the layer driver's kernels (forward_ops.cu) ----
+// Exact linear: y [m, n] = x W^T with every output the double-precision sum rounded once to FP32
+// (and to BF16 when out_bf16), as cpu/linear.cpp's BF16/FP32 paths. w [n, k] BF16 (w_bf16) or
+// FP32; row r of the output reads x[tok][(r / group_rows) * k ..] (rows of x_stride floats):
+// group_rows = n for a plain linear, o_lora_rank for the grouped wo_a.
+Status linear_exact(const float *x, int m, int k, int x_stride, const void *w, bool w_bf16, int n,
+                    int group_rows, bool out_bf16, float *y, cudaStream_t stream);
+// The BF16 per-head query norm (attention.cpp head_norm_bf16) on rows of d values, in place.
+Status head_norm(float *q, std::int64_t rows, int d, float eps, cudaStream_t stream);
+// fp8/fp4_simulate_block on columns [col0, col0 + ncols) of rows of `stride` floats, in blocks of
+// `block`; scales [rows, ncols / block] receive the power-of-two scales (or null).
+Status quant_simulate(float *x, std::int64_t rows, int stride, int col0, int ncols, int block,
+                      bool fp4, float *scales, cudaStream_t stream);
+// The compressor's gated pooling (model/compressor.cpp) for n tokens at positions start..:
+// kv, score [n, coff*c] FP32, ape [ratio, coff*c]; the pending slots state_kv / state_score
+// [coff*ratio, coff*c] are updated in place; out [entries closed in this call, c] BF16 pooled
+// values (before the norm), in order.
+Status compressor_pool(const float *kv, const float *score, const float *ape, int n,
+                       std::int64_t start, int ratio, int c, bool overlap, float *state_kv,
+                       float *state_score, float *out, cudaStream_t stream);
+// hc_head: x [n, hc, dim] -> y [n, dim] BF16; fn [hc, hc*dim], scale [1], base [hc]. hc <= 8.
+Status hc_head(const float *x, int n, int hc, int dim, const float *fn, const float *scale,
+               const float *base, float hc_eps, float norm_eps, float *y, cudaStream_t stream);
+// y [m, dim] = x[rows[r]]; scatter: y[rows[r]] += src[r] (FP32; rows distinct).
+Status gather_rows(const float *x, const int *rows, int m, int dim, float *y, cudaStream_t stream);
+Status scatter_add_rows(float *y, const int *rows, int m, int dim, const float *src,
+                        cudaStream_t stream);
+// out [rows, dim] = bf16(a + b), b [rows / repeat, dim] broadcast over `repeat` consecutive rows.
+Status add_round(const float *a, const float *b, std::int64_t rows, int dim, int repeat, float *out,
+                 cudaStream_t stream);
+// x [n] = bf16(x * s).
+Status scale_round(float *x, std::int64_t n, float s, cudaStream_t stream);
+// Attention key lists from the indexer's picks [m, k]: idx[i][col0 + j] = base + pick for
+// j < width[i] and pick < visible[i], else -1; idx rows have n_keys entries.
+Status picks_to_idx(const int *picks, int m, int k, const int *visible, const int *width, int base,
+                    int *idx, int n_keys, int col0, cudaStream_t stream);
 
 } // namespace folio::cuda
