@@ -1,6 +1,6 @@
 // folio-cli's --device / --gpus / --expert-cache-gb (app/cli/device_options.*) on the golden bf16
-// model: bad values are usage errors (exit 2) naming the option, for generate, logits and serve
-// alike; on a machine without a usable GPU (or a build without CUDA) "cuda" fails with the
+// model: bad values are usage errors (exit 2) naming the option, for generate, logits, serve and
+// ask alike; on a machine without a usable GPU (or a build without CUDA) "cuda" fails with the
 // reason (exit 1, no silent CPU fallback) and "auto" runs on the CPU and says why on stderr.
 // The executable's path is the first argument (passed by CTest).
 #include <QCoreApplication>
@@ -62,7 +62,7 @@ private Q_SLOTS:
         QTest::addColumn<QString>("command");
         QTest::addColumn<QStringList>("options");
         QTest::addColumn<QString>("message");
-        for (const char *cmd : {"generate", "logits", "serve"}) {
+        for (const char *cmd : {"generate", "logits", "serve", "ask"}) {
             QTest::addRow("%s unknown device", cmd)
                 << cmd << QStringList{"--device", "gpu"} << "unknown device \"gpu\"";
             QTest::addRow("%s bad gpu list", cmd)
@@ -92,6 +92,9 @@ private Q_SLOTS:
         if (command == QLatin1String("serve"))
             args << QStringLiteral("--port") << QStringLiteral("0")
                  << QStringLiteral("--no-discovery");
+        if (command == QLatin1String("ask")) // refused before any ingest or load
+            args << QStringLiteral("--repo") << m_dir.path() << QStringLiteral("--db")
+                 << m_dir.filePath(QStringLiteral("folio.db")) << QStringLiteral("Where is main?");
         const Run r = run(args + options);
         QCOMPARE(r.code, 2);
         QVERIFY2(r.err.contains(message), qPrintable(r.err));
