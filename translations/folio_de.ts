@@ -1243,6 +1243,22 @@
         <source>API key:</source>
         <translation>API-Schlüssel:</translation>
     </message>
+    <message>
+        <source>Expert cache on each GPU in GiB</source>
+        <translation>Experten-Cache auf jeder GPU in GiB</translation>
+    </message>
+    <message>
+        <source>Off (all experts on the GPU)</source>
+        <translation>Aus (alle Experten auf der GPU)</translation>
+    </message>
+    <message>
+        <source>Keep the routed experts in host memory and cache the most used ones on each GPU: for a model larger than the GPU&apos;s memory.</source>
+        <translation>Die gerouteten Experten im Hauptspeicher halten und die meistgenutzten auf jeder GPU zwischenspeichern: für ein Modell, das größer ist als der Speicher der GPU.</translation>
+    </message>
+    <message>
+        <source>&amp;Expert cache:</source>
+        <translation>&amp;Experten-Cache:</translation>
+    </message>
 </context>
 <context>
     <name>folio::ui::SourcesPanel</name>

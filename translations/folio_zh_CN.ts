@@ -1236,6 +1236,22 @@
         <source>API key:</source>
         <translation>API 密钥：</translation>
     </message>
+    <message>
+        <source>Expert cache on each GPU in GiB</source>
+        <translation>每个 GPU 上的专家缓存（GiB）</translation>
+    </message>
+    <message>
+        <source>Off (all experts on the GPU)</source>
+        <translation>关闭（所有专家都在 GPU 上）</translation>
+    </message>
+    <message>
+        <source>Keep the routed experts in host memory and cache the most used ones on each GPU: for a model larger than the GPU&apos;s memory.</source>
+        <translation>将路由专家保存在主机内存中，并在每个 GPU 上缓存最常用的专家：适用于大于 GPU 显存的模型。</translation>
+    </message>
+    <message>
+        <source>&amp;Expert cache:</source>
+        <translation>专家缓存(&amp;E)：</translation>
+    </message>
 </context>
 <context>
     <name>folio::ui::SourcesPanel</name>

@@ -160,6 +160,24 @@ QWidget *SettingsDialog::createEngineTab()
         m_backend->addItem(choice.label, choice.id);
     m_backendNote = new QLabel(backends.note);
     m_backendNote->setWordWrap(true);
+    m_expertCache = named(new QDoubleSpinBox, "expertCacheSpin",
+                          tr("Expert cache on each GPU in GiB"));
+    m_expertCache->setRange(0, 4096);
+    m_expertCache->setDecimals(1);
+    m_expertCache->setSingleStep(4);
+    m_expertCache->setSuffix(tr(" GiB"));
+    m_expertCache->setSpecialValueText(tr("Off (all experts on the GPU)"));
+    m_expertCache->setToolTip(tr("Keep the routed experts in host memory and cache the most used "
+                                 "ones on each GPU: for a model larger than the GPU's memory."));
+    // The remote endpoint is both a device choice and a model source: keep the two in step.
+    connect(m_backend, &QComboBox::activated, this, [this](int index) {
+        m_backend->setCurrentIndex(index);
+        if (m_backend->currentData().toString() == QLatin1String("remote"))
+            m_remoteRadio->setChecked(true);
+        else if (m_remoteRadio->isChecked())
+            m_localRadio->setChecked(true);
+        updateEnabled();
+    });
     m_threads = named(new QSpinBox, "threadsSpin", tr("Threads"));
     m_threads->setRange(0, 1024);
     m_threads->setSpecialValueText(tr("Automatic (%1)").arg(QThread::idealThreadCount()));
@@ -173,6 +191,7 @@ QWidget *SettingsDialog::createEngineTab()
     m_answerReserve->setGroupSeparatorShown(true);
     form->addRow(tr("&Backend:"), m_backend);
     form->addRow(QString(), m_backendNote);
+    form->addRow(tr("&Expert cache:"), m_expertCache);
     form->addRow(tr("&Threads:"), m_threads);
     form->addRow(tr("&Context limit:"), m_contextLimit);
     form->addRow(tr("Answer &reserve:"), m_answerReserve);
@@ -244,8 +263,11 @@ void SettingsDialog::load()
                             ? QString()
                             : folio::remote::ApiKeyStore().key(QUrl(m_settings->remoteUrl()));
     m_remoteKey->setText(m_remoteKeyLoaded);
-    const int backend = m_backend->findData(m_settings->backend());
+    const int backend = m_backend->findData(m_settings->modelSource() == ModelSource::Remote
+                                                ? QStringLiteral("remote")
+                                                : m_settings->device());
     m_backend->setCurrentIndex(backend >= 0 ? backend : 0);
+    m_expertCache->setValue(m_settings->expertCacheGiB());
     m_threads->setValue(m_settings->threads());
     m_contextLimit->setValue(m_settings->contextLimit());
     m_answerReserve->setValue(m_settings->answerReserve());
@@ -301,6 +323,14 @@ void SettingsDialog::updateEnabled()
     m_remoteModel->setEnabled(m_remoteRadio->isChecked());
     m_remotePreset->setEnabled(m_remoteRadio->isChecked());
     m_remoteKey->setEnabled(m_remoteRadio->isChecked());
+    // The device follows the model source: a remote endpoint has none of this machine's.
+    const QString device = m_backend->currentData().toString();
+    if (m_remoteRadio->isChecked() && device != QLatin1String("remote"))
+        m_backend->setCurrentIndex(m_backend->findData(QStringLiteral("remote")));
+    else if (!m_remoteRadio->isChecked() && device == QLatin1String("remote"))
+        m_backend->setCurrentIndex(0);
+    m_expertCache->setEnabled(!m_remoteRadio->isChecked()
+                              && m_backend->currentData().toString() != QLatin1String("cpu"));
 }
 
 void SettingsDialog::showModelTab()
@@ -338,8 +368,11 @@ bool SettingsDialog::apply()
     }
     m_settings->setRemoteUrl(m_remoteUrl->text());
     m_settings->setRemoteModel(m_remoteModel->text());
-    m_settings->setBackend(m_remoteRadio->isChecked() ? QStringLiteral("remote")
-                                                      : m_backend->currentData().toString());
+    if (m_remoteRadio->isChecked())
+        m_settings->setBackend(QStringLiteral("remote"));
+    else if (!m_settings->setDevice(m_backend->currentData().toString()))
+        m_settings->setDevice(QStringLiteral("auto")); // a device this engine no longer lists
+    m_settings->setExpertCacheGiB(m_expertCache->value());
     m_settings->setThreads(m_threads->value());
     m_settings->setContextLimit(m_contextLimit->value());
     m_settings->setAnswerReserve(m_answerReserve->value());

@@ -64,6 +64,7 @@ private:
     QString m_remoteKeyLoaded; // the stored key, to write the file only when it changed
     QComboBox *m_backend = nullptr;
     QLabel *m_backendNote = nullptr;
+    QDoubleSpinBox *m_expertCache = nullptr;
     QSpinBox *m_threads = nullptr;
     QSpinBox *m_contextLimit = nullptr;
     QSpinBox *m_answerReserve = nullptr;

@@ -19,6 +19,7 @@
 #include "ui/code_viewer.h"
 #include "ui/main_window.h"
 #include "ui/open_repository_dialog.h"
+#include "ui/settings_dialog.h"
 #include "ui/sources_panel.h"
 
 #include <QAbstractItemModel>
@@ -26,8 +27,11 @@
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDir>
+#include <QDirIterator>
+#include <QDoubleSpinBox>
 #include <QFile>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListView>
 #include <QMenu>
 #include <QMenuBar>
@@ -35,6 +39,7 @@
 #include <QProcess>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QRadioButton>
 #include <QSignalSpy>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -779,6 +784,74 @@ private Q_SLOTS:
                                  30000);
         QCOMPARE(window.messages()->message(1).text, QStringLiteral("Hello from the endpoint."));
         window.settings()->setModelSource(folio::app::ModelSource::None);
+    }
+
+    // Settings: a remote preset fills in URL and model; its API key goes to the owner-only key
+    // file, never into the settings, and the remote backend answers with it.
+    void settingsDialogRemotePresetAndKey()
+    {
+        folio::ui::MainWindow window;
+        folio::ui::SettingsDialog dialog(window.settings(), &window);
+        dialog.findChild<QRadioButton *>(QStringLiteral("remoteModelRadio"))->setChecked(true);
+        auto *preset = dialog.findChild<QComboBox *>(QStringLiteral("remotePresetCombo"));
+        QVERIFY(preset && !preset->accessibleName().isEmpty());
+        Q_EMIT preset->activated(preset->findData(QStringLiteral("deepseek")));
+        auto *url = dialog.findChild<QLineEdit *>(QStringLiteral("remoteUrlEdit"));
+        QCOMPARE(url->text(), QStringLiteral("https://api.deepseek.com"));
+        QCOMPARE(dialog.findChild<QLineEdit *>(QStringLiteral("remoteModelEdit"))->text(),
+                 QStringLiteral("deepseek-v4-flash"));
+        const QString key = QStringLiteral("sk-test-0123456789abcdef");
+        dialog.findChild<QLineEdit *>(QStringLiteral("remoteKeyEdit"))->setText(key);
+        dialog.accept();
+        QCOMPARE(window.settings()->modelSource(), folio::app::ModelSource::Remote);
+        QCOMPARE(window.settings()->backend(), QStringLiteral("remote"));
+        auto *backend = qobject_cast<folio::app::RemoteAnswerBackend *>(window.answerBackend());
+        QVERIFY(backend);
+        QCOMPARE(backend->endpoint().apiKey, key);
+        QDirIterator it(m_settingsDir.path(), QDir::Files, QDirIterator::Subdirectories);
+        while (it.hasNext()) {
+            QFile f(it.next());
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            QVERIFY2(!f.readAll().contains(key.toUtf8()), qPrintable(f.fileName()));
+        }
+        // Reopened, the dialog shows the stored key and the preset.
+        folio::ui::SettingsDialog again(window.settings(), &window);
+        QCOMPARE(again.findChild<QLineEdit *>(QStringLiteral("remoteKeyEdit"))->text(), key);
+        QCOMPARE(again.findChild<QComboBox *>(QStringLiteral("remotePresetCombo"))->currentData(),
+                 QVariant(QStringLiteral("deepseek")));
+        window.settings()->setModelSource(folio::app::ModelSource::None);
+        window.settings()->setBackend(QStringLiteral("auto"));
+    }
+
+    // Settings: the device list (auto, CPU, the engine's CUDA devices, remote) kept in step with
+    // the model source, and the expert cache.
+    void settingsDialogDeviceChoice()
+    {
+        folio::ui::MainWindow window;
+        folio::ui::SettingsDialog dialog(window.settings(), &window);
+        auto *device = dialog.findChild<QComboBox *>(QStringLiteral("backendCombo"));
+        auto *cache = dialog.findChild<QDoubleSpinBox *>(QStringLiteral("expertCacheSpin"));
+        auto *remote = dialog.findChild<QRadioButton *>(QStringLiteral("remoteModelRadio"));
+        auto *demo = dialog.findChild<QRadioButton *>(QStringLiteral("demoModelRadio"));
+        QVERIFY(device && cache && remote && demo);
+        for (const char *id : {"auto", "cpu", "remote"})
+            QVERIFY2(device->findData(QLatin1String(id)) >= 0, id);
+        QVERIFY(!cache->accessibleName().isEmpty());
+
+        // Remote as the device selects the remote endpoint as the source, and back.
+        Q_EMIT device->activated(device->findData(QStringLiteral("remote")));
+        QVERIFY(remote->isChecked());
+        QVERIFY(!cache->isEnabled());
+        demo->setChecked(true);
+        QCOMPARE(device->currentData().toString(), QStringLiteral("auto"));
+        Q_EMIT device->activated(device->findData(QStringLiteral("cpu")));
+        QVERIFY(demo->isChecked());
+        QVERIFY(!cache->isEnabled()); // the CPU has no expert cache
+        dialog.accept();
+        QCOMPARE(window.settings()->device(), QStringLiteral("cpu"));
+        QCOMPARE(window.settings()->modelSource(), folio::app::ModelSource::Demo);
+        window.settings()->setModelSource(folio::app::ModelSource::None);
+        window.settings()->setDevice(QStringLiteral("auto"));
     }
 
     void layerWorkNeverOnUiThread()
