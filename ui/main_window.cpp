@@ -196,7 +196,9 @@ void MainWindow::loadModel()
     const ModelSource source = m_settings->modelSource();
     const QString dir = m_settings->effectiveModelDirectory();
     // A remote endpoint, or a local server that already holds this model, answers instead of
-    // the engine in this process.
+    // the engine in this process. A running answer ends (Stopped) before its backend is replaced.
+    if (m_controller->isAnswering())
+        m_controller->stop();
     QString note;
     folio::app::RemoteAnswerBackend *remote
         = folio::app::RemoteAnswerBackend::fromSettings(*m_settings, this, &note);
@@ -473,7 +475,7 @@ void MainWindow::onSettingChanged(const QString &key)
                                       .filePath(QStringLiteral("tokenizer.json"));
         m_ingest->setTokenizerPath(QFileInfo::exists(tokenizer) ? tokenizer : QString());
         loadModel();
-    } else if (key == QLatin1String("engine/threads")) {
+    } else if (key.startsWith(QLatin1String("engine/"))) { // threads, device, expert cache
         loadModel();
     } else if (key == QLatin1String("sampling/thinking")) {
         m_thinkingToggle->setChecked(m_settings->thinkingByDefault());
