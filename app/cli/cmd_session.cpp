@@ -17,7 +17,6 @@
 #include "storage/search_index.h"
 #include "storage/session_export.h"
 #include "storage/session_store.h"
-#include "storage/settings_store.h"
 #include "storage/snapshot_store.h"
 
 #include <QDateTime>
@@ -60,21 +59,6 @@ int fail(const Status &s)
 {
     printError(kName, s.message());
     return ExitFailure;
-}
-
-// The snapshot eviction policy stored in the database's settings table (shared by the GUI and the
-// CLI): snapshots.keep_per_branch, snapshots.max_total_bytes.
-EvictionPolicy storedPolicy(Database &db)
-{
-    EvictionPolicy p;
-    SettingsStore settings(db);
-    if (auto v = settings.value(QStringLiteral("snapshots.keep_per_branch"));
-        v.ok() && v->has_value())
-        p.keepPerBranch = (*v)->toInt();
-    if (auto v = settings.value(QStringLiteral("snapshots.max_total_bytes"));
-        v.ok() && v->has_value())
-        p.maxTotalBytes = (*v)->toLongLong();
-    return p;
 }
 
 bool parseId(const QStringList &pos, qint64 *id)
@@ -210,7 +194,11 @@ int runSnapshots(Database &db, bool gc, bool verify, bool json)
     SnapshotStore store(db);
     int evicted = 0, orphans = 0;
     if (gc) {
-        Result<int> e = store.evict(storedPolicy(db));
+        // The policy stored in the database's settings (shared by the GUI, the CLI and serve).
+        Result<EvictionPolicy> policy = storedEvictionPolicy(db);
+        if (!policy.ok())
+            return fail(policy.status());
+        Result<int> e = store.evict(*policy);
         if (!e.ok())
             return fail(e.status());
         Result<int> o = store.collectGarbage();

@@ -55,6 +55,13 @@ std::vector<int> generate(const Model &m, const GenerateParams &gp)
     return r ? r->tokens : std::vector<int>{};
 }
 
+LoadOptions one_thread()
+{
+    LoadOptions o;
+    o.threads = 1;
+    return o;
+}
+
 } // namespace
 
 FOLIO_TEST(mkmodel_tiny_loads_through_the_engine)
@@ -65,7 +72,7 @@ FOLIO_TEST(mkmodel_tiny_loads_through_the_engine)
     }
     REQUIRE(!tiny_model().empty());
     REQUIRE(fs::exists(tiny_model() + "/model-00002-of-00002.safetensors"));
-    Result<std::shared_ptr<const Model>> m = Model::load(tiny_model(), LoadOptions{1});
+    Result<std::shared_ptr<const Model>> m = Model::load(tiny_model(), one_thread());
     if (!m)
         std::fprintf(stderr, "  %s\n", m.status().message().c_str());
     REQUIRE(m.is_ok());
@@ -88,7 +95,7 @@ FOLIO_TEST(mkmodel_tiny_generates_healthy_tokens)
     }
     REQUIRE(!tiny_model().empty());
     const auto t0 = std::chrono::steady_clock::now();
-    Result<std::shared_ptr<const Model>> m = Model::load(tiny_model(), LoadOptions{1});
+    Result<std::shared_ptr<const Model>> m = Model::load(tiny_model(), one_thread());
     REQUIRE(m.is_ok());
     std::unique_ptr<Session> s = (*m)->create_session();
     std::vector<float> logits;
