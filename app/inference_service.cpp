@@ -4,6 +4,7 @@
 #include "app/analysis/analysis_prompt.h"
 #include "app/logging.h"
 #include "app/model_directory.h"
+#include "app/settings.h"
 #include "app/thread_guard.h"
 #include "app/worker_thread.h"
 
@@ -92,6 +93,23 @@ void InferenceService::waitForIdle()
     m_thread->drain();
 }
 
+void InferenceService::applySettings(const Settings &settings, const QString &databasePath)
+{
+    m_snapshots.databasePath = databasePath;
+    // The settings' cap (GiB) replaces the database's stored size cap; 0 = the stored policy.
+    if (const int capGiB = settings.snapshotCapGiB(); capGiB > 0) {
+        storage::EvictionPolicy policy;
+        policy.maxTotalBytes = qint64(capGiB) << 30;
+        m_snapshots.eviction = policy;
+    } else {
+        m_snapshots.eviction.reset();
+    }
+    LoadOptions engine;
+    engine.device = settings.device().toStdString();
+    engine.expert_cache_bytes = std::uint64_t(settings.expertCacheGiB() * double(1ull << 30));
+    m_engine = engine;
+}
+
 void InferenceService::loadModel(const QString &directory, int threads)
 {
     m_loaded = false;
@@ -99,6 +117,7 @@ void InferenceService::loadModel(const QString &directory, int threads)
     server::EngineBackend::Options options;
     options.prefillChunk = kPrefillChunk;
     options.snapshots = m_snapshots;
+    options.engine = m_engine;
     // Prefill progress of the running answer over the whole prompt (the reused part counts as
     // done), the rate of this prefill, and the time left at that rate.
     options.prefillProgress = [this, state](std::size_t done, std::size_t total) {
@@ -124,7 +143,10 @@ void InferenceService::loadModel(const QString &directory, int threads)
         info.directory = directory;
         info.randomWeights = dirInfo.looksLikeDemo;
         info.name = QDir(directory).dirName();
-        info.device = QStringLiteral("CPU");
+        // Where the forward pass runs ("cpu", "cuda:0", "cuda:0,1"), as the engine decided.
+        const std::string device = state->backend->model()->info().device;
+        info.device = device == "cpu" ? QStringLiteral("CPU")
+                                      : QString::fromStdString(device).toUpper();
         info.contextTokens = state->backend->model()->info().max_context;
         info.memoryBytes = dirInfo.weightBytes;
         postBack(this, [this, info] {

@@ -16,6 +16,7 @@
 
 namespace folio::app {
 
+class Settings;
 class WorkerThread;
 
 class InferenceService : public AnswerBackend
@@ -33,6 +34,12 @@ public:
     // KV snapshots (off by default): the GUI passes its folio.db and, as `eviction`, the size
     // cap of its settings (Settings::snapshotCapGiB). Takes effect at the next loadModel().
     void setSnapshotOptions(const server::SnapshotOptions &options) { m_snapshots = options; }
+    // Where the engine runs (LoadOptions device, gpus, expert cache; Settings::device() and
+    // expertCacheGiB()). Takes effect at the next loadModel(), whose `threads` wins.
+    void setEngineOptions(const LoadOptions &engine) { m_engine = engine; }
+    // Both of the above from the app's settings (device, expert cache, snapshot size cap) and
+    // the session database `databasePath`: what the main window calls before loadModel().
+    void applySettings(const Settings &settings, const QString &databasePath);
     // Loads `directory` (config, weights, tokenizer.json) on the engine thread.
     void loadModel(const QString &directory, int threads);
     bool isLoaded() const override { return m_loaded; }
@@ -49,6 +56,7 @@ private:
     bool m_loaded = false;
     ModelInfo m_info;
     server::SnapshotOptions m_snapshots;
+    LoadOptions m_engine;
 };
 
 } // namespace folio::app

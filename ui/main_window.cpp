@@ -213,6 +213,8 @@ void MainWindow::loadModel()
         setAnswerBackend(m_inference);
         if ((source == ModelSource::Local || source == ModelSource::Demo) && !dir.isEmpty()) {
             statusBar()->showMessage(tr("Loading the model from %1…").arg(dir));
+            m_inference->applySettings(*m_settings,
+                                       folio::app::dataDirectory() + QStringLiteral("/folio.db"));
             m_inference->loadModel(dir, m_settings->threads());
         }
     }

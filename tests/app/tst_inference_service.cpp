@@ -4,6 +4,7 @@
 // the engine work runs on this (the UI) thread. With KV snapshots on, a reopened service reuses
 // the sources' prefix from folio.db.
 #include "app/inference_service.h"
+#include "app/settings.h"
 #include "app/thread_guard.h"
 
 #include <QDir>
@@ -13,6 +14,7 @@
 
 using folio::app::ChatMessage;
 using folio::app::InferenceService;
+using folio::app::Settings;
 
 namespace {
 const QString kDemo = QStringLiteral(FOLIO_BINARY_DIR "/share/folio/demo-model");
@@ -106,6 +108,32 @@ private Q_SLOTS:
                      qPrintable(done.first().at(2).toString()));
             QCOMPARE(done.first().at(1).value<folio::app::AnswerStats>().snapshotReused, round == 1);
         }
+    }
+
+    // The main window's path: the settings' device reaches the engine (a GPU that is not there
+    // is a clear load failure, never a silent CPU run) and the loaded device is reported.
+    void settingsChooseTheDevice()
+    {
+        QTemporaryDir dir;
+        Settings settings(dir.filePath(QStringLiteral("device.ini")));
+        QVERIFY(settings.setDevice(QStringLiteral("cuda:7")));
+        InferenceService gpu;
+        gpu.applySettings(settings, dir.filePath(QStringLiteral("folio.db")));
+        QSignalSpy failed(&gpu, &InferenceService::loadFailed);
+        gpu.loadModel(kDemo, 1);
+        QTRY_VERIFY_WITH_TIMEOUT(!failed.isEmpty(), 120000);
+        QVERIFY2(failed.first().at(0).toString().contains(QStringLiteral("cuda"),
+                                                          Qt::CaseInsensitive),
+                 qPrintable(failed.first().at(0).toString()));
+        QVERIFY(!gpu.isLoaded());
+
+        QVERIFY(settings.setDevice(QStringLiteral("cpu")));
+        InferenceService cpu;
+        cpu.applySettings(settings, dir.filePath(QStringLiteral("folio.db")));
+        QSignalSpy loaded(&cpu, &InferenceService::modelLoaded);
+        cpu.loadModel(kDemo, 1);
+        QTRY_VERIFY_WITH_TIMEOUT(!loaded.isEmpty(), 120000);
+        QCOMPARE(cpu.modelInfo().device, QStringLiteral("CPU"));
     }
 
     void missingModelFailsToLoad()
