@@ -1,7 +1,6 @@
 // The server's ChatBackend on Folio's engine (see engine_backend.h).
 #include "app/server/engine_backend.h"
 
-#include "app/analysis/analysis_prompt.h"
 #include "app/logging.h"
 #include "storage/database.h"
 #include "storage/snapshot_store.h"
@@ -290,19 +289,11 @@ std::variant<GenerationResult, ChatBackend::Failure> EngineBackend::generate(
     const GenerationRequest &request, const DeltaSink &onDelta, const CancelToken &cancel)
 {
     m_lastPrefix = PrefixStats{};
-    std::vector<chat::Message> messages = request.messages;
-    if (!request.session.empty()) {
-        if (!m_options.sessionSources)
-            return Failure{Status::error("this server does not serve Folio sessions"), true};
-        Result<QByteArray> sources = m_options.sessionSources(request.session);
-        if (!sources)
-            return Failure{sources.status(), true};
-        // The session's analysis system prompt comes first, so its state is the shared prefix.
-        chat::Message system;
-        system.role = "system";
-        system.content = analysis::systemPromptText(*sources);
-        messages.insert(messages.begin(), system);
-    }
+    // Folio sessions are resolved by SessionBackend (app/server/session_backend.h), which puts
+    // the session's sources in front and clears the field; one reaching here was not resolved.
+    if (!request.session.empty())
+        return Failure{Status::error("Folio sessions are not served by this backend"), true};
+    const std::vector<chat::Message> &messages = request.messages;
     chat::RenderOptions ro;
     ro.mode = request.mode;
     ro.reasoning_effort = request.reasoningEffort;

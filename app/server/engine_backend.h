@@ -99,9 +99,6 @@ public:
         // Where the engine runs (LoadOptions device, gpus, expert cache); load()'s `threads`.
         LoadOptions engine;
         SamplingParams defaults = defaultSampling();
-        // Resolves a Folio session id or name to its packed sources (the "session" field);
-        // unset: such requests are refused with a 400.
-        std::function<Result<QByteArray>(const std::string &session)> sessionSources;
         // Called on the generating thread after each prefill chunk: tokens done of those to
         // prefill in this request (the CLI's progress bar).
         std::function<void(std::size_t done, std::size_t total)> prefillProgress;
