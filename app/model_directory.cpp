@@ -1,12 +1,16 @@
-// inspectModelDirectory(): file checks plus the handful of config.json fields a person wants to see.
+// inspectModelDirectory(): the cheap part of model verification plus the handful of config.json
+// fields a person wants to see. Validation is not repeated here: config.json goes through the
+// engine's load_model_config() and the shards through the model manager's checkShards(), the same
+// code `folio-cli model verify` runs.
 #include "app/model_directory.h"
+
+#include "app/model_manager/model_verifier.h"
+
+#include "config.h"
 
 #include <QCoreApplication>
 #include <QDir>
-#include <QFile>
 #include <QFileInfo>
-#include <QJsonDocument>
-#include <QJsonObject>
 
 namespace folio::app {
 
@@ -24,39 +28,39 @@ ModelDirectoryInfo inspectModelDirectory(const QString &dirPath)
     if (!dir.exists())
         return fail(QCoreApplication::translate("folio::app", "%1 does not exist.").arg(dirPath));
 
-    QFile config(dir.filePath(QStringLiteral("config.json")));
-    if (!config.open(QIODevice::ReadOnly))
-        return fail(QCoreApplication::translate("folio::app", "%1 has no readable config.json.")
-                        .arg(dirPath));
-    QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(config.readAll(), &parseError);
-    if (!doc.isObject())
-        return fail(QCoreApplication::translate("folio::app", "config.json is not valid JSON: %1")
-                        .arg(parseError.errorString()));
-    const QJsonObject o = doc.object();
-    info.layers = o.value(QStringLiteral("num_hidden_layers")).toInt();
-    info.hiddenSize = o.value(QStringLiteral("hidden_size")).toInt();
-    info.routedExperts = o.value(QStringLiteral("n_routed_experts")).toInt();
-    info.contextTokens = o.value(QStringLiteral("max_position_embeddings")).toInteger();
-    if (info.layers <= 0 || info.hiddenSize <= 0)
-        return fail(QCoreApplication::translate(
-            "folio::app",
-            "config.json lacks num_hidden_layers or hidden_size: not a model config."));
-    // Same rule as the engine: a quantization_config means FP8 weights; expert_dtype names the
-    // routed experts' format and defaults to the weights' format.
-    info.weightFormat = o.contains(QStringLiteral("quantization_config")) ? QStringLiteral("FP8")
-                                                                          : QStringLiteral("BF16");
-    const QString expert = o.value(QStringLiteral("expert_dtype")).toString().toUpper();
-    info.expertFormat = expert.isEmpty() ? info.weightFormat : expert;
+    // The engine's own reader: its message names the file and the bad field ("config.json:
+    // hidden_size: missing"), and a config it accepts here is one it accepts when loading.
+    const auto cfg = load_model_config(dir.filePath(QStringLiteral("config.json")).toStdString());
+    if (!cfg)
+        return fail(QString::fromStdString(cfg.status().message()));
+    info.layers = cfg->n_layers;
+    info.hiddenSize = cfg->dim;
+    info.routedExperts = cfg->n_routed_experts;
+    info.contextTokens = qint64(cfg->max_position_embeddings);
+    info.weightFormat = cfg->weight_format == WeightFormat::FP8 ? QStringLiteral("FP8")
+                                                                : QStringLiteral("BF16");
+    switch (cfg->expert_format) {
+    case ExpertFormat::FP4:
+        info.expertFormat = QStringLiteral("FP4");
+        break;
+    case ExpertFormat::FP8:
+        info.expertFormat = QStringLiteral("FP8");
+        break;
+    case ExpertFormat::BF16:
+        info.expertFormat = QStringLiteral("BF16");
+        break;
+    }
 
+    const VerifyCheck shardsCheck = checkShards(dirPath);
+    if (shardsCheck.state == VerifyCheck::Failed)
+        return fail(QStringLiteral("%1: %2").arg(dirPath, shardsCheck.detail));
+    // For display only: every .safetensors file is mapped, so their sizes are the weights' memory.
     const QFileInfoList shards = dir.entryInfoList({QStringLiteral("*.safetensors")}, QDir::Files);
     info.shards = int(shards.size());
     for (const QFileInfo &shard : shards)
         info.weightBytes += shard.size();
-    if (info.shards == 0)
-        return fail(
-            QCoreApplication::translate("folio::app", "%1 has no .safetensors weight files.")
-                .arg(dirPath));
+    // Presence only: parsing the tokenizer takes too long to run on every keystroke; verifyModel()
+    // and the engine's load parse it.
     if (!QFileInfo::exists(dir.filePath(QStringLiteral("tokenizer.json"))))
         return fail(
             QCoreApplication::translate("folio::app", "%1 has no tokenizer.json.").arg(dirPath));

@@ -1,7 +1,9 @@
 // A quick look at a model directory before loading it, for the settings dialog and the welcome page:
 // is config.json there and readable, are there safetensors shards and a tokenizer, and what does
 // config.json say (layers, hidden size, experts, context, weight formats) and how much memory the
-// weights need. The engine validates fully when it loads; this only has to be fast and readable.
+// weights need. It describes a directory for display; "is this a loadable model" belongs to
+// app/model_manager/model_verifier.h (whose shards check and the engine's config reader this
+// calls) and, finally, to the engine's load. This only has to be fast and readable.
 #pragma once
 
 #include <QString>

@@ -128,6 +128,8 @@ VerifyCheck checkFiles(const QString &dir, const VerifyOptions &opts,
     return c;
 }
 
+} // namespace
+
 VerifyCheck checkShards(const QString &dir)
 {
     VerifyCheck c{QStringLiteral("shards"), VerifyCheck::Ok, {}};
@@ -167,8 +169,6 @@ VerifyCheck checkShards(const QString &dir)
     c.detail = QStringLiteral("%1 shards named by the index, all present").arg(shards.size());
     return c;
 }
-
-} // namespace
 
 ModelVerification verifyModel(const QString &dir, const VerifyOptions &opts,
                               const std::function<void(const QString &)> &progress)

@@ -9,6 +9,11 @@
 //              else (the engine's tensor directory)
 // and, when the tensors check passed, what the model needs in memory (memory_estimate.h).
 // Nothing here opens a network connection.
+// This is the owner of "is this directory a loadable model". app/model_directory.h only describes a
+// directory for display (and answers fast enough to run on every keystroke): it reuses the shards
+// check below and the engine's config validation (load_model_config, as the config check does)
+// instead of repeating them, and leaves the slow checks (hashes, tokenizer parse, tensor
+// directory) to verifyModel() and to the engine's load.
 #pragma once
 
 #include "app/model_manager/memory_estimate.h"
@@ -49,6 +54,11 @@ struct ModelVerification
     bool ok() const;
     const VerifyCheck *check(const QString &name) const;
 };
+
+// The "shards" check alone: model.safetensors, or every shard model.safetensors.index.json names,
+// present. Cheap (one stat per shard, no tensor header read), so inspectModelDirectory() runs it
+// while a person types a path.
+VerifyCheck checkShards(const QString &dir);
 
 // Runs every check on `dir`. `progress` (optional) receives one line per long step.
 ModelVerification verifyModel(const QString &dir, const VerifyOptions &options = {},

@@ -119,14 +119,15 @@ private Q_SLOTS:
         QTest::addColumn<bool>("shard");
         QTest::addColumn<bool>("tokenizer");
         QTest::addColumn<QString>("error"); // empty = ok
-        const QString good = QStringLiteral(
-            R"({"num_hidden_layers": 4, "hidden_size": 256, "n_routed_experts": 8,
-                "max_position_embeddings": 8192, "expert_dtype": "fp4",
-                "quantization_config": {"fmt": "e4m3"}})");
+        // A config the engine accepts: the golden FP8-weights / FP4-experts model (4 layers,
+        // hidden 256, 8 routed experts, 1024 positions).
+        QFile golden(QStringLiteral(FOLIO_TEST_DATA_DIR "/golden/fp8fp4_s1/config.json"));
+        QVERIFY(golden.open(QIODevice::ReadOnly));
+        const QString good = QString::fromUtf8(golden.readAll());
         QTest::newRow("complete") << good << true << true << "";
         QTest::newRow("no config") << "" << true << true << "config.json";
-        QTest::newRow("broken json") << "{nope" << true << true << "not valid JSON";
-        QTest::newRow("not a model config") << "{}" << true << true << "num_hidden_layers";
+        QTest::newRow("broken json") << "{nope" << true << true << "config.json";
+        QTest::newRow("not a model config") << "{}" << true << true << "config.json";
         QTest::newRow("no weights") << good << false << true << "safetensors";
         QTest::newRow("no tokenizer") << good << true << false << "tokenizer.json";
     }
@@ -146,7 +147,7 @@ private Q_SLOTS:
         if (!config.isEmpty())
             write(QStringLiteral("config.json"), config.toUtf8());
         if (shard)
-            write(QStringLiteral("model-00001.safetensors"), QByteArray(1000, 'x'));
+            write(QStringLiteral("model.safetensors"), QByteArray(1000, 'x'));
         if (tokenizer)
             write(QStringLiteral("tokenizer.json"), "{}");
         const folio::app::ModelDirectoryInfo info = folio::app::inspectModelDirectory(dir.path());
@@ -154,7 +155,8 @@ private Q_SLOTS:
             QVERIFY2(info.ok, qPrintable(info.error));
             QCOMPARE(info.layers, 4);
             QCOMPARE(info.hiddenSize, 256);
-            QCOMPARE(info.contextTokens, 8192);
+            QCOMPARE(info.routedExperts, 8);
+            QCOMPARE(info.contextTokens, 1024);
             QCOMPARE(info.weightFormat, QStringLiteral("FP8"));
             QCOMPARE(info.expertFormat, QStringLiteral("FP4"));
             QCOMPARE(info.weightBytes, 1000);
@@ -162,6 +164,36 @@ private Q_SLOTS:
             QVERIFY(!info.ok);
             QVERIFY2(info.error.contains(error), qPrintable(info.error));
         }
+    }
+
+    // A split model is judged by the model manager's shards rule: every shard the index names
+    // must be there, not merely some .safetensors file.
+    void inspectSplitModelNeedsEveryIndexedShard()
+    {
+        QTemporaryDir dir;
+        auto write = [&](const QString &name, const QByteArray &bytes) {
+            QFile f(dir.filePath(name));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(bytes);
+        };
+        QFile golden(QStringLiteral(FOLIO_TEST_DATA_DIR "/golden/fp8fp4_s1/config.json"));
+        QVERIFY(golden.open(QIODevice::ReadOnly));
+        write(QStringLiteral("config.json"), golden.readAll());
+        write(QStringLiteral("tokenizer.json"), "{}");
+        write(QStringLiteral("model.safetensors.index.json"),
+              R"({"weight_map": {"a": "model-00001-of-00002.safetensors",
+                                 "b": "model-00002-of-00002.safetensors"}})");
+        write(QStringLiteral("model-00001-of-00002.safetensors"), QByteArray(300, 'x'));
+        folio::app::ModelDirectoryInfo info = folio::app::inspectModelDirectory(dir.path());
+        QVERIFY(!info.ok);
+        QVERIFY2(info.error.contains(QStringLiteral("model-00002-of-00002.safetensors")),
+                 qPrintable(info.error));
+
+        write(QStringLiteral("model-00002-of-00002.safetensors"), QByteArray(200, 'x'));
+        info = folio::app::inspectModelDirectory(dir.path());
+        QVERIFY2(info.ok, qPrintable(info.error));
+        QCOMPARE(info.shards, 2);
+        QCOMPARE(info.weightBytes, 500);
     }
 
     void inspectMissingDirectory()
