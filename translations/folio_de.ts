@@ -12,22 +12,6 @@
         <translation>%1 existiert nicht.</translation>
     </message>
     <message>
-        <source>%1 has no readable config.json.</source>
-        <translation>%1 enthält keine lesbare config.json.</translation>
-    </message>
-    <message>
-        <source>config.json is not valid JSON: %1</source>
-        <translation>config.json ist kein gültiges JSON: %1</translation>
-    </message>
-    <message>
-        <source>config.json lacks num_hidden_layers or hidden_size: not a model config.</source>
-        <translation>config.json fehlt num_hidden_layers oder hidden_size: keine Modellkonfiguration.</translation>
-    </message>
-    <message>
-        <source>%1 has no .safetensors weight files.</source>
-        <translation>%1 enthält keine .safetensors-Gewichtsdateien.</translation>
-    </message>
-    <message>
         <source>%1 has no tokenizer.json.</source>
         <translation>%1 enthält keine tokenizer.json.</translation>
     </message>

@@ -12,22 +12,6 @@
         <translation>%1 不存在。</translation>
     </message>
     <message>
-        <source>%1 has no readable config.json.</source>
-        <translation>%1 中没有可读取的 config.json。</translation>
-    </message>
-    <message>
-        <source>config.json is not valid JSON: %1</source>
-        <translation>config.json 不是有效的 JSON：%1</translation>
-    </message>
-    <message>
-        <source>config.json lacks num_hidden_layers or hidden_size: not a model config.</source>
-        <translation>config.json 缺少 num_hidden_layers 或 hidden_size：不是模型配置文件。</translation>
-    </message>
-    <message>
-        <source>%1 has no .safetensors weight files.</source>
-        <translation>%1 中没有 .safetensors 权重文件。</translation>
-    </message>
-    <message>
         <source>%1 has no tokenizer.json.</source>
         <translation>%1 中没有 tokenizer.json。</translation>
     </message>
