@@ -17,6 +17,7 @@
 #include <QHostAddress>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -527,7 +528,21 @@ void LocalServer::stop()
             ex->cancel.cancel();
     }
     d->queue.shutdown();
-    d->http.stop();
+    // httplib's stop() does nothing until listen_after_bind() has marked the server running, so a
+    // stop right after start() (a SIGINT at once) would be lost and join() would wait forever:
+    // send it once the server runs, and keep waiting until the listening thread has ended.
+    bool sent = false;
+    std::unique_lock lock(d->stopMutex);
+    while (!d->isStopped) {
+        if (!sent && d->http.is_running()) {
+            lock.unlock();
+            d->http.stop();
+            sent = true;
+            lock.lock();
+        }
+        d->stopped.wait_for(lock, std::chrono::milliseconds(10), [this] { return d->isStopped; });
+    }
+    lock.unlock();
     d->thread.join();
 }
 
