@@ -139,18 +139,14 @@ int runLogits(const QStringList &args)
         return ExitFailure;
     }
 
-    folio::LoadOptions lo;
-    lo.threads = threads;
-    if (const int rc = readDeviceOptions(parser, kName, lo); rc >= 0)
-        return rc;
-    auto model = folio::Model::load(modelDir.toStdString(), lo);
-    if (!model) {
-        printError(kName, QString::fromStdString(model.status().message()));
-        return ExitFailure;
-    }
-    reportDevice(kName, lo, (*model)->info());
-    const int vocab = (*model)->info().vocab_size;
-    auto session = (*model)->create_session();
+    int exitCode = ExitOk;
+    const std::shared_ptr<const folio::Model> model = loadModelWithDeviceOptions(parser, kName,
+                                                                                 modelDir, threads,
+                                                                                 &exitCode);
+    if (!model)
+        return exitCode;
+    const int vocab = model->info().vocab_size;
+    auto session = model->create_session();
     if (parser.isSet(QStringLiteral("dump-layers"))) {
         if (folio::Status st = session->set_layer_dump(
                 parser.value(QStringLiteral("dump-layers")).toStdString());

@@ -88,4 +88,25 @@ void reportDevice(const char *commandName, const folio::LoadOptions &lo,
         err << "folio-cli " << commandName << ": " << line << Qt::endl;
 }
 
+std::shared_ptr<const folio::Model> loadModelWithDeviceOptions(const QCommandLineParser &parser,
+                                                               const char *commandName,
+                                                               const QString &modelDir, int threads,
+                                                               int *exitCode)
+{
+    folio::LoadOptions lo;
+    lo.threads = threads;
+    if (const int rc = readDeviceOptions(parser, commandName, lo); rc >= 0) {
+        *exitCode = rc;
+        return nullptr;
+    }
+    auto model = folio::Model::load(modelDir.toStdString(), lo);
+    if (!model) {
+        printError(commandName, QString::fromStdString(model.status().message()));
+        *exitCode = ExitFailure;
+        return nullptr;
+    }
+    reportDevice(commandName, lo, (*model)->info());
+    return *model;
+}
+
 } // namespace folio::cli

@@ -27,4 +27,12 @@ int readDeviceOptions(const QCommandLineParser &parser, const char *commandName,
 void reportDevice(const char *commandName, const folio::LoadOptions &lo,
                   const folio::ModelInfo &info);
 
+// Loads the model in `modelDir` with `threads` and the device options, then reports the device:
+// the shared start of the commands that run the engine directly (generate, logits). On failure
+// prints "folio-cli COMMAND: ..." and returns null with the exit code in *exitCode.
+std::shared_ptr<const folio::Model> loadModelWithDeviceOptions(const QCommandLineParser &parser,
+                                                               const char *commandName,
+                                                               const QString &modelDir, int threads,
+                                                               int *exitCode);
+
 } // namespace folio::cli
