@@ -231,6 +231,7 @@ struct GitSource::Impl
     git::Library library;
     git::Ptr<git_repository> repo;
     bool isClone = false;
+    ReadProgress *progress = nullptr; // the Source's, set by read()
 
     OpenStatus openOrClone();
     OpenStatus resolveCommit(git::Ptr<git_commit> *commit, bool *unborn, SourceContents *out);
@@ -248,6 +249,8 @@ struct GitSource::Impl
                              const CancelFlag *cancel, int depth);
     OpenStatus readWorktree(git_tree *headTree, const FileFilter &filter, SourceContents *out,
                             const CancelFlag *cancel);
+    OpenStatus readWorktreeEntry(const Entry &e, bool haveAttributes, const FileFilter &filter,
+                                 SourceContents *out, const CancelFlag *cancel);
 };
 
 GitSource::GitSource(GitOptions options)
@@ -420,6 +423,8 @@ OpenStatus GitSource::read(const FileFilter &filter, SourceContents *out, const 
                                    QStringLiteral("read() before a successful open()"));
     out->name = displayName();
     out->root = root();
+    progress().reset();
+    d->progress = &progress();
     git::Ptr<git_commit> commit;
     bool unborn = false;
     if (OpenStatus s = d->resolveCommit(&commit, &unborn, out); !s.ok())
@@ -478,6 +483,7 @@ OpenStatus GitSource::Impl::readTree(git_repository *r, git_tree *tree, const QB
         return OpenStatus::failure(OpenResult::Damaged, c.message);
     // Attributes as of this tree, evaluated in memory (git_attributes.h says why not libgit2's).
     const GitAttributes attributes = treeAttributes(r, entries);
+    progress->addTotal(qint64(entries.size()));
     // Pass 1 (in order): paths that are not UTF-8 and gitlinks (submodules recurse here).
     std::vector<std::pair<const Entry *, QString>> blobs;
     for (const Entry &e : entries) {
@@ -488,6 +494,7 @@ OpenStatus GitSource::Impl::readTree(git_repository *r, git_tree *tree, const QB
         if (!isValidUtf8(full)) {
             out->skipped.push_back(
                 {path, QStringLiteral("bad-path: file name is not valid UTF-8")});
+            progress->advance();
             continue;
         }
         if (e.mode == GIT_FILEMODE_COMMIT) {
@@ -495,10 +502,11 @@ OpenStatus GitSource::Impl::readTree(git_repository *r, git_tree *tree, const QB
                 out->skipped.push_back(
                     {path, QStringLiteral("submodule: not read (use --submodules); gitlink %1")
                                .arg(git::oidHex(e.oid))});
-                continue;
-            }
-            if (OpenStatus s = readSubmodule(r, e, prefix, filter, out, cancel, depth); !s.ok())
+            } else if (OpenStatus s = readSubmodule(r, e, prefix, filter, out, cancel, depth);
+                       !s.ok()) {
                 return s;
+            }
+            progress->advance();
             continue;
         }
         blobs.emplace_back(&e, path);
@@ -539,6 +547,7 @@ OpenStatus GitSource::Impl::readTree(git_repository *r, git_tree *tree, const QB
                 return;
             }
             readBlob(odb.get(), attributes, *blobs[i].first, blobs[i].second, filter, &parts[t]);
+            progress->advance();
         }
     });
     if (cancelled)
@@ -700,68 +709,74 @@ OpenStatus GitSource::Impl::readWorktree(git_tree *headTree, const FileFilter &f
         Entry e{p, {}, GIT_FILEMODE_BLOB};
         files.push_back(std::move(e));
     }
-    const QString root = QString::fromUtf8(git_repository_workdir(repo.get()));
     const bool haveAttributes = anyAttributesFile(repo.get(), files);
+    progress->addTotal(qint64(files.size()));
     for (const Entry &e : files) {
         if (cancel && cancel->load())
             return OpenStatus::failure(OpenResult::Cancelled, QStringLiteral("cancelled"));
-        const QString path = displayPath(e.rawPath);
-        if (!isValidUtf8(e.rawPath)) {
-            out->skipped.push_back(
-                {path, QStringLiteral("bad-path: file name is not valid UTF-8")});
-            continue;
-        }
-        if (e.rawPath.endsWith('/')) {
-            // An untracked directory libgit2 did not descend into: a nested repository.
-            out->skipped.push_back(
-                {path, QStringLiteral("nested-repository: untracked git repository inside the work "
-                                      "tree, not read")});
-            continue;
-        }
-        if (e.mode == GIT_FILEMODE_COMMIT) {
-            if (!options.submodules) {
-                out->skipped.push_back(
-                    {path, QStringLiteral("submodule: not read (use --submodules); gitlink %1")
-                               .arg(git::oidHex(e.oid))});
-            } else if (OpenStatus s = readSubmodule(repo.get(), e, QByteArray(), filter, out,
-                                                    cancel, 0);
-                       !s.ok()) {
-                return s;
-            }
-            continue;
-        }
-        const PathAttributes attrs = haveAttributes ? worktreeAttributesOf(repo.get(), e.rawPath)
-                                                    : PathAttributes();
-        if (QString why = filter.skipByPath(path, attrs); !why.isEmpty()) {
-            out->skipped.push_back({path, why});
-            continue;
-        }
-        const QString abs = root + QFile::decodeName(e.rawPath);
-        const QFileInfo info(abs);
-        if (info.isSymLink()) {
-            SourceItem item;
-            item.kind = ItemKind::Symlink;
-            item.path = path;
-            item.text = readLinkTarget(abs);
-            item.bytes = item.text.size();
-            item.contentId = blobIdOf(item.text);
-            item.encoding = QStringLiteral("utf-8");
-            out->items.push_back(std::move(item));
-            continue;
-        }
-        QByteArray bytes;
-        qint64 size = 0;
-        if (!readDiskFile(abs, filter.options().maxFileBytes, &bytes, &size)) {
-            out->skipped.push_back({path, QStringLiteral("unreadable: cannot open %1").arg(abs)});
-            continue;
-        }
-        if (QString why = filter.skipBySize(size); !why.isEmpty()) {
-            out->skipped.push_back({path, why});
-            continue;
-        }
-        const QByteArray id = blobIdOf(bytes);
-        addContent(path, std::move(bytes), size, id, filter, out);
+        if (OpenStatus s = readWorktreeEntry(e, haveAttributes, filter, out, cancel); !s.ok())
+            return s;
+        progress->advance();
     }
+    return OpenStatus::success();
+}
+
+OpenStatus GitSource::Impl::readWorktreeEntry(const Entry &e, bool haveAttributes,
+                                              const FileFilter &filter, SourceContents *out,
+                                              const CancelFlag *cancel)
+{
+    const QString path = displayPath(e.rawPath);
+    if (!isValidUtf8(e.rawPath)) {
+        out->skipped.push_back({path, QStringLiteral("bad-path: file name is not valid UTF-8")});
+        return OpenStatus::success();
+    }
+    if (e.rawPath.endsWith('/')) {
+        // An untracked directory libgit2 did not descend into: a nested repository.
+        out->skipped.push_back(
+            {path, QStringLiteral("nested-repository: untracked git repository inside the work "
+                                  "tree, not read")});
+        return OpenStatus::success();
+    }
+    if (e.mode == GIT_FILEMODE_COMMIT) {
+        if (options.submodules)
+            return readSubmodule(repo.get(), e, QByteArray(), filter, out, cancel, 0);
+        out->skipped.push_back(
+            {path, QStringLiteral("submodule: not read (use --submodules); gitlink %1")
+                       .arg(git::oidHex(e.oid))});
+        return OpenStatus::success();
+    }
+    const PathAttributes attrs = haveAttributes ? worktreeAttributesOf(repo.get(), e.rawPath)
+                                                : PathAttributes();
+    if (QString why = filter.skipByPath(path, attrs); !why.isEmpty()) {
+        out->skipped.push_back({path, why});
+        return OpenStatus::success();
+    }
+    const QString abs = QString::fromUtf8(git_repository_workdir(repo.get()))
+                        + QFile::decodeName(e.rawPath);
+    const QFileInfo info(abs);
+    if (info.isSymLink()) {
+        SourceItem item;
+        item.kind = ItemKind::Symlink;
+        item.path = path;
+        item.text = readLinkTarget(abs);
+        item.bytes = item.text.size();
+        item.contentId = blobIdOf(item.text);
+        item.encoding = QStringLiteral("utf-8");
+        out->items.push_back(std::move(item));
+        return OpenStatus::success();
+    }
+    QByteArray bytes;
+    qint64 size = 0;
+    if (!readDiskFile(abs, filter.options().maxFileBytes, &bytes, &size)) {
+        out->skipped.push_back({path, QStringLiteral("unreadable: cannot open %1").arg(abs)});
+        return OpenStatus::success();
+    }
+    if (QString why = filter.skipBySize(size); !why.isEmpty()) {
+        out->skipped.push_back({path, why});
+        return OpenStatus::success();
+    }
+    const QByteArray id = blobIdOf(bytes);
+    addContent(path, std::move(bytes), size, id, filter, out);
     return OpenStatus::success();
 }
 

@@ -33,7 +33,12 @@ IngestOutcome runIngest(const IngestRequest &request, const CancelFlag *cancel)
     }
     IngestOutcome out;
     const FileFilter filter(request.filter);
-    for (auto &src : sources) {
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+        const std::unique_ptr<Source> &src = sources[i];
+        if (request.progress)
+            src->setProgressCallback([&request, i](qint64 done, qint64 total) {
+                request.progress(int(i), done, total);
+            });
         OpenStatus s = src->open();
         SourceContents contents;
         if (s.ok())

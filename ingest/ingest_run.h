@@ -6,6 +6,7 @@
 #include "ingest/git_source.h"
 #include "ingest/source.h"
 
+#include <functional>
 #include <vector>
 
 namespace folio::ingest {
@@ -19,6 +20,9 @@ struct IngestRequest
     QByteArray password; // Pdf (the same password is tried on every file)
     QStringList paths;   // Path: folders, text/Markdown files (PDFs among them are read as PDFs)
     FilterOptions filter;
+    // Progress of the source being read (`source` indexes the sources in the order they are read:
+    // the repository, each PDF, each path); see ProgressCallback for when and where it is called.
+    std::function<void(int source, qint64 done, qint64 total)> progress;
 };
 
 struct IngestOutcome

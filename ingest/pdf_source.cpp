@@ -182,6 +182,7 @@ OpenStatus PdfSource::read(const FileFilter &filter, SourceContents *out, const 
         return OpenStatus::failure(OpenResult::Failed,
                                    QStringLiteral("read() before a successful open()"));
     out->name = d->displayPath;
+    progress().reset();
     // --include/--exclude apply to a PDF as a whole (its path); the vendored rules do not matter.
     if (!filter.options().include.isEmpty() || !filter.options().exclude.isEmpty()) {
         if (QString why = filter.skipByPath(d->displayPath); !why.isEmpty()) {
@@ -208,6 +209,7 @@ OpenStatus PdfSource::read(const FileFilter &filter, SourceContents *out, const 
     std::vector<QString> notes(static_cast<size_t>(pages));
     std::atomic_bool cancelled{false};
     std::atomic_int nextPage{0};
+    progress().addTotal(pages);
     parallelFor(threads, threads, [&](std::size_t job) {
         std::unique_ptr<Poppler::Document> own;
         Poppler::Document *doc = d->doc.get();
@@ -241,6 +243,7 @@ OpenStatus PdfSource::read(const FileFilter &filter, SourceContents *out, const 
             }
             item.bytes = item.text.size();
             item.contentId = blobIdOf(item.text); // token counts depend on the text alone
+            progress().advance();
         }
     });
     if (cancelled)

@@ -1,9 +1,12 @@
-// Helpers shared by every Source: result and kind names, content ids, display of byte paths.
+// Helpers shared by every Source: result and kind names, content ids, display of byte paths, read
+// progress.
 #include "ingest/source.h"
 
 #include "ingest/text_decode.h"
 
 #include <QCryptographicHash>
+
+#include <algorithm>
 
 namespace folio::ingest {
 
@@ -41,6 +44,40 @@ QString itemKindName(ItemKind k)
         return QStringLiteral("pdf_page");
     }
     return QString();
+}
+
+void ReadProgress::setCallback(ProgressCallback callback)
+{
+    const std::lock_guard lock(m_mutex);
+    m_callback = std::move(callback);
+}
+
+void ReadProgress::reset()
+{
+    const std::lock_guard lock(m_mutex);
+    m_done = 0;
+    m_total = 0;
+}
+
+void ReadProgress::addTotal(qint64 n)
+{
+    const std::lock_guard lock(m_mutex);
+    m_total += n;
+    report();
+}
+
+void ReadProgress::advance(qint64 n)
+{
+    const std::lock_guard lock(m_mutex);
+    m_done += n;
+    report();
+}
+
+void ReadProgress::report()
+{
+    // Called under the lock: calls are serialised and `done` is seen in order by the callback.
+    if (m_callback)
+        m_callback(m_done, std::max(m_total, m_done));
 }
 
 QByteArray blobIdOf(QByteArrayView bytes)

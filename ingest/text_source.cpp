@@ -87,10 +87,18 @@ QByteArray readLink(const QByteArray &path)
     return buf;
 }
 
+// A regular file found by the walk, read after the walk (so that the progress total is known).
+struct PlainFile
+{
+    QByteArray abs;
+    QString shown;
+};
+
 // Walks `root/rel` with POSIX calls on byte paths: Qt's directory iterator silently drops names
-// that are not valid in the locale's encoding, and every file must be accounted for.
+// that are not valid in the locale's encoding, and every file must be accounted for. Links,
+// skips and special files go to `out` at once; regular files to `files`, to be read afterwards.
 OpenStatus walk(const QByteArray &root, const QByteArray &rel, const FileFilter &filter,
-                SourceContents *out, const CancelFlag *cancel)
+                SourceContents *out, std::vector<PlainFile> *files, const CancelFlag *cancel)
 {
     const QByteArray dirPath = rel.isEmpty() ? root : root + '/' + rel;
     DIR *dir = ::opendir(dirPath.constData());
@@ -132,7 +140,7 @@ OpenStatus walk(const QByteArray &root, const QByteArray &rel, const FileFilter 
                     {shown + u'/', QStringLiteral("bad-path: directory name is not valid UTF-8")});
                 continue;
             }
-            if (OpenStatus s = walk(root, childRel, filter, out, cancel); !s.ok())
+            if (OpenStatus s = walk(root, childRel, filter, out, files, cancel); !s.ok())
                 return s;
             continue;
         }
@@ -160,7 +168,7 @@ OpenStatus walk(const QByteArray &root, const QByteArray &rel, const FileFilter 
             out->skipped.push_back({shown, QStringLiteral("special-file: not a regular file")});
             continue;
         }
-        readPlainFile(QFile::decodeName(abs), shown, filter, out);
+        files->push_back({abs, shown});
     }
     return OpenStatus::success();
 }
@@ -172,13 +180,27 @@ OpenStatus TextSource::read(const FileFilter &filter, SourceContents *out, const
     const QFileInfo info(m_path);
     out->name = info.fileName();
     out->root = info.absoluteFilePath();
+    progress().reset();
     if (!m_isDir) {
+        progress().addTotal(1);
         readPlainFile(m_path, info.fileName(), filter, out);
+        progress().advance();
         return OpenStatus::success();
     }
     const QByteArray root = QFile::encodeName(info.absoluteFilePath());
-    if (OpenStatus st = walk(root, QByteArray(), filter, out, cancel); !st.ok())
+    std::vector<PlainFile> files;
+    if (OpenStatus st = walk(root, QByteArray(), filter, out, &files, cancel); !st.ok())
         return st;
+    // What the walk settled (links, skips) is done; the regular files are read now.
+    const qint64 settled = out->items.size() + out->skipped.size();
+    progress().addTotal(settled + qint64(files.size()));
+    progress().advance(settled);
+    for (const PlainFile &f : files) {
+        if (cancel && cancel->load())
+            return OpenStatus::failure(OpenResult::Cancelled, QStringLiteral("cancelled"));
+        readPlainFile(QFile::decodeName(f.abs), f.shown, filter, out);
+        progress().advance();
+    }
     std::sort(out->items.begin(), out->items.end(),
               [](const SourceItem &a, const SourceItem &b) { return a.path < b.path; });
     std::sort(out->skipped.begin(), out->skipped.end(),

@@ -6,6 +6,7 @@
 #include "git_fixture.h"
 #include "ingest/git_source.h"
 #include "ingest/ingest_run.h"
+#include "progress_log.h"
 
 #include <QDirIterator>
 #include <QRandomGenerator>
@@ -425,6 +426,18 @@ private Q_SLOTS:
             paths << i.path;
         QCOMPARE(paths, (QStringList{".gitignore", "changed.txt", "kept.txt", "untracked.txt"}));
         QCOMPARE(itemOf(c, QStringLiteral("changed.txt"))->text, QByteArray("new content\n"));
+        {
+            // Progress: one step per file of the work tree (included or skipped).
+            GitSource src(opt);
+            ProgressLog log;
+            src.setProgressCallback(log.callback());
+            SourceContents again;
+            QVERIFY(src.open().ok());
+            QVERIFY(src.read(FileFilter(FilterOptions()), &again).ok());
+            QString why;
+            QVERIFY2(log.finishedAt(again.items.size() + again.skipped.size(), &why),
+                     qPrintable(why));
+        }
         const SkippedItem *nestedSkip = skipOf(c, QStringLiteral("nested/"));
         QVERIFY(nestedSkip);
         QVERIFY(nestedSkip->reason.startsWith(QStringLiteral("nested-repository")));
@@ -617,6 +630,25 @@ private Q_SLOTS:
         for (const SkippedItem &s : c.skipped)
             got.insert(s.path);
         QCOMPARE(got, lsTree(dir, QStringLiteral("HEAD")));
+
+        // Progress from the reading threads, through an IngestRequest: serialised, in order,
+        // ending at every path of the tree.
+        IngestRequest req;
+        req.kind = IngestRequest::Kind::Repository;
+        req.git = opt;
+        ProgressLog log;
+        const ProgressCallback record = log.callback();
+        int sourceSeen = -1;
+        req.progress = [&](int source, qint64 done, qint64 total) {
+            sourceSeen = source;
+            record(done, total);
+        };
+        const IngestOutcome outcome = runIngest(req);
+        QVERIFY(outcome.status.ok());
+        QCOMPARE(sourceSeen, 0);
+        QString why;
+        QVERIFY2(log.finishedAt(401, &why), qPrintable(why));
+        QVERIFY(log.calls.size() >= 401);
     }
 
     // A packed repository (as every clone is) with bytes flipped at random in its pack: each read

@@ -2,6 +2,7 @@
 // encrypted with qpdf, truncated and garbage files, random corruption) and PDFs someone else made
 // (documentation PDFs shipped in Debian packages, compared with pdftotext when installed).
 #include "pdf_writer.h"
+#include "progress_log.h"
 
 #include "ingest/ingest_run.h"
 #include "ingest/pdf_source.h"
@@ -320,9 +321,14 @@ private Q_SLOTS:
             spec.pages.push_back({{QStringLiteral("Page %1 body").arg(i)}});
         spec.pageLabels = "0 << /S /D /St 101 >>";
         const QString path = write(QStringLiteral("long.pdf"), fixture::makePdf(spec));
-        OpenStatus status;
-        const SourceContents c = readPdf(path, {}, &status);
-        QVERIFY2(status.ok(), qPrintable(status.message));
+        PdfSource src(path);
+        ProgressLog log;
+        src.setProgressCallback(log.callback());
+        SourceContents c;
+        QVERIFY(src.open().ok());
+        QVERIFY(src.read(FileFilter(), &c).ok());
+        QString why;
+        QVERIFY2(log.finishedAt(64, &why), qPrintable(why)); // one step per page
         QCOMPARE(c.items.size(), 64);
         for (int i = 0; i < 64; ++i) {
             QCOMPARE(c.items[i].page, i + 1);

@@ -1,6 +1,7 @@
 // TextSource: plain folders (filters, symlinks not followed, a .git directory skipped, special
 // files, names that are not UTF-8), text and Markdown files dropped directly, and a 100 MB
 // single-line file generated here (skipped by the cap; read and packed when the cap allows it).
+#include "progress_log.h"
 #include "word_counter.h"
 
 #include "ingest/ingest_run.h"
@@ -155,6 +156,22 @@ private Q_SLOTS:
         // Sorted.
         for (qsizetype i = 1; i < c.items.size(); ++i)
             QVERIFY(c.items[i - 1].path < c.items[i].path);
+    }
+
+    // Progress: the total is known once the folder is listed; it ends at every entry reported.
+    void folderProgress()
+    {
+        TextSource src(m_tmp.path());
+        ProgressLog log;
+        src.setProgressCallback(log.callback());
+        SourceContents c;
+        QVERIFY(src.open().ok());
+        QVERIFY(src.read(FileFilter(FilterOptions()), &c).ok());
+        QString why;
+        QVERIFY2(log.finishedAt(c.items.size() + c.skipped.size(), &why), qPrintable(why));
+        // The total does not change once reading starts: every call after the first has it.
+        for (const auto &call : log.calls)
+            QCOMPARE(call.second, log.calls.back().second);
     }
 
     void droppedFile()
