@@ -93,29 +93,11 @@ public:
         , m_pool(threads)
     {}
 
-    // One forward call as Session runs it on the CPU: main blocks, head of the last row, the MTP
-    // block one position behind (first call: from position 1).
+    // One forward call as Session runs it on the CPU (forward_call: main blocks, head of the
+    // last row, the MTP block one position behind).
     void forward(KvState &st, const std::int32_t *tokens, int n)
     {
-        const ModelConfig &cfg = m_w.cfg;
-        const std::size_t row = std::size_t(cfg.hc_mult) * cfg.dim;
-        const std::int64_t start = st.n_tokens;
-        forward_blocks(m_w, st, tokens, n, m_h, &m_pool, nullptr);
-        m_logits.resize(std::size_t(cfg.vocab_size));
-        head_logits(m_w, m_w.hc_head, m_w.norm, m_h.data() + (n - 1) * row, 1, m_logits.data(),
-                    &m_pool);
-        if (cfg.n_mtp_layers > 0) {
-            m_mh.clear();
-            int first = 0;
-            if (start > 0 && st.mtp_tokens == start - 1)
-                m_mh.insert(m_mh.end(), m_last.begin(), m_last.end());
-            else
-                first = 1;
-            m_mh.insert(m_mh.end(), m_h.begin(), m_h.end() - std::ptrdiff_t(row));
-            if (n - first > 0)
-                mtp_forward(m_w, 0, st, m_mh.data(), tokens + first, n - first, m_mout, &m_pool);
-        }
-        m_last.assign(m_h.end() - std::ptrdiff_t(row), m_h.end());
+        forward_call(m_w, st, tokens, n, m_buf, m_logits, m_last, nullptr, &m_pool, nullptr);
     }
 
     ThreadPool &pool() { return m_pool; }
@@ -129,7 +111,8 @@ public:
 private:
     const ModelWeights &m_w;
     ThreadPool m_pool;
-    std::vector<float> m_h, m_logits, m_mh, m_mout, m_last;
+    ForwardBuffers m_buf;
+    std::vector<float> m_logits, m_last;
 };
 
 std::vector<std::int32_t> random_tokens(int n, int vocab, std::uint32_t seed)

@@ -3,6 +3,7 @@
 
 #include "quant.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -93,6 +94,27 @@ KvState KvState::create(const ModelConfig &cfg)
     for (int i = 0; i < cfg.n_mtp_layers; ++i)
         s.mtp.push_back(make_layer(cfg, cfg.n_layers + i));
     return s;
+}
+
+void KvState::reserve(const ModelConfig &cfg, std::int64_t n_tokens)
+{
+    const KvEntryCodec codec{cfg.head_dim, cfg.rope_head_dim};
+    const IndexKeyCodec key_codec{cfg.index_head_dim};
+    auto reserve_layer = [&](LayerState &l, std::int64_t tokens) {
+        if (!l.compress_ratio)
+            return;
+        const std::size_t entries = std::size_t(std::max<std::int64_t>(tokens, 0))
+                                    / std::size_t(l.compress_ratio);
+        l.compressed.reserve(entries * codec.bytes());
+        if (l.compress_ratio == 4)
+            l.index_keys.reserve(entries * key_codec.bytes());
+        if (l.is_hca())
+            l.hca_decoded.reserve(entries * std::size_t(cfg.head_dim));
+    };
+    for (LayerState &l : layers)
+        reserve_layer(l, n_tokens);
+    for (LayerState &l : mtp)
+        reserve_layer(l, n_tokens);
 }
 
 std::uint64_t KvState::context_bytes() const

@@ -64,6 +64,14 @@ struct LayerState
     std::vector<std::uint8_t> compressed; // [n_entries, KvEntryCodec::bytes()]
     std::vector<std::uint8_t> index_keys; // [n_entries, IndexKeyCodec::bytes()] (CSA)
     CompressorState compressor, index_compressor;
+    // HCA layers (compressed, no indexer): decoded FP32 copies of the compressed entries
+    // [rows, head_dim], rows <= n_entries. Every HCA query reads every entry, so keeping them
+    // decoded makes a decode step decode only the entries new since the last call instead of the
+    // whole context (2 KiB per 128 tokens per HCA layer). A cache, not state: never serialised,
+    // rebuilt from `compressed` when missing. `compressed` only ever grows at its end; whoever
+    // truncates it truncates this too (Session's speculative rollback does).
+    std::vector<float> hca_decoded;
+    bool is_hca() const { return compress_ratio > 0 && compress_ratio != 4; }
 };
 
 struct KvState
@@ -76,6 +84,9 @@ struct KvState
     static KvState create(const ModelConfig &cfg);
     // Bytes held for the context (entries and keys; the fixed window and slots excluded).
     std::uint64_t context_bytes() const;
+    // Reserves the growing buffers (entries, keys, the HCA cache) for a context of n_tokens, so
+    // that appending up to it allocates nothing.
+    void reserve(const ModelConfig &cfg, std::int64_t n_tokens);
 
     // Streams the state into `out` straight from its buffers / reads it back from `in` straight
     // into the new state's buffers. The layer layout must match `cfg`; every length is checked

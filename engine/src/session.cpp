@@ -14,6 +14,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <type_traits>
 
 namespace folio {
 
@@ -45,50 +46,27 @@ void dump_layers(const std::string &dir, const ForwardTrace &trace, std::int64_t
 
 // Runs the main model over `tokens` (positions state.n_tokens..) as one forward call; fills
 // last_logits/last_hidden, and all-position logits when `all` is given. Keeps the MTP block one
-// position behind.
+// position behind. Allocation-free once the session's buffers are warm (issue 5).
 void forward_chunk(Impl &s, const std::int32_t *tokens, int n, std::vector<float> *all)
 {
-    const ModelWeights &w = *s.weights;
-    const ModelConfig &cfg = w.cfg;
-    const std::size_t row = std::size_t(cfg.hc_mult) * cfg.dim;
     const std::int64_t start = s.state.n_tokens;
-    std::vector<float> h;
+    if (s.dump_dir.empty()) {
+        forward_call(*s.weights, s.state, tokens, n, s.buffers, s.last_logits, s.last_hidden, all,
+                     s.pool.get(), nullptr);
+        return;
+    }
     ForwardTrace trace;
-    trace.keep_layers = !s.dump_dir.empty();
-    forward_blocks(w, s.state, tokens, n, h, s.pool.get(), trace.keep_layers ? &trace : nullptr);
-    if (trace.keep_layers)
-        dump_layers(s.dump_dir, trace, start, n, cfg);
-    if (all) {
-        all->resize(std::size_t(n) * cfg.vocab_size);
-        head_logits(w, w.hc_head, w.norm, h.data(), n, all->data(), s.pool.get());
-        s.last_logits.assign(all->end() - cfg.vocab_size, all->end());
-    } else {
-        s.last_logits.resize(std::size_t(cfg.vocab_size));
-        head_logits(w, w.hc_head, w.norm, h.data() + (n - 1) * row, 1, s.last_logits.data(),
-                    s.pool.get());
-    }
-    if (cfg.n_mtp_layers > 0) {
-        // MTP inputs for positions start-1 .. start+n-2: (h_q, token q+1).
-        std::vector<float> mh;
-        mh.reserve(std::size_t(n) * row);
-        int first = 0;
-        if (start > 0 && s.state.mtp_tokens == start - 1) {
-            mh.insert(mh.end(), s.last_hidden.begin(), s.last_hidden.end());
-        } else {
-            first = 1; // position 0 has no predecessor
-        }
-        mh.insert(mh.end(), h.begin(), h.end() - std::ptrdiff_t(row));
-        const int m = n - first;
-        if (m > 0) {
-            std::vector<float> out;
-            mtp_forward(w, 0, s.state, mh.data(), tokens + first, m, out, s.pool.get());
-        }
-    }
-    s.last_hidden.assign(h.end() - std::ptrdiff_t(row), h.end());
+    trace.keep_layers = true;
+    forward_call(*s.weights, s.state, tokens, n, s.buffers, s.last_logits, s.last_hidden, all,
+                 s.pool.get(), &trace);
+    dump_layers(s.dump_dir, trace, start, n, s.weights->cfg);
 }
 
-// forward_chunk on the session's backend: the GPU when the model was loaded on one.
-Status run_chunk(Impl &s, const std::int32_t *tokens, int n, std::vector<float> *all)
+// forward_chunk on the session's backend: the GPU when the model was loaded on one (there the
+// last position's logits reach s.last_logits only when host_logits: generate samples on the
+// device).
+Status run_chunk(Impl &s, const std::int32_t *tokens, int n, std::vector<float> *all,
+                 bool host_logits = true)
 {
     if (!s.device) {
         forward_chunk(s, tokens, n, all);
@@ -96,7 +74,22 @@ Status run_chunk(Impl &s, const std::int32_t *tokens, int n, std::vector<float> 
     }
     if (!s.dump_dir.empty())
         return Status::error("--dump-layers needs the CPU backend (device cpu)");
-    return s.device->forward(s.state, tokens, n, all, s.last_logits, s.last_hidden);
+    return s.device->forward(s.state, tokens, n, all, s.last_logits, s.last_hidden, host_logits);
+}
+
+// Refuses token ids outside the vocabulary and a context past the model's limit; `what` names the
+// call in the message.
+Status check_append(const ModelConfig &cfg, std::int64_t n_tokens, const int *ids, std::size_t n,
+                    const char *what)
+{
+    for (std::size_t i = 0; i < n; ++i)
+        if (ids[i] < 0 || ids[i] >= cfg.vocab_size)
+            return Status::error(std::string(what) + ": token id " + std::to_string(ids[i])
+                                 + " outside [0, " + std::to_string(cfg.vocab_size) + ")");
+    if (n_tokens + std::int64_t(n) > cfg.max_position_embeddings)
+        return Status::error(std::string(what) + ": context of "
+                             + std::to_string(cfg.max_position_embeddings) + " tokens exceeded");
+    return Status::ok();
 }
 
 int greedy_token(const std::vector<float> &logits)
@@ -113,7 +106,7 @@ struct Snapshot
     {
         std::vector<std::uint8_t> window;
         CompressorState compressor, index_compressor;
-        std::size_t compressed = 0, index_keys = 0;
+        std::size_t compressed = 0, index_keys = 0, hca_decoded = 0;
         std::int64_t n_entries = 0;
     };
     std::int64_t n_tokens = 0, mtp_tokens = 0;
@@ -127,6 +120,7 @@ struct Snapshot
                      l.index_compressor,
                      l.compressed.size(),
                      l.index_keys.size(),
+                     l.hca_decoded.size(),
                      l.n_entries};
     }
     static void restore(const Layer &s, LayerState &l)
@@ -136,6 +130,8 @@ struct Snapshot
         l.index_compressor = s.index_compressor;
         l.compressed.resize(s.compressed);
         l.index_keys.resize(s.index_keys);
+        // Decoded entries past the restored ones would be stale once new entries are appended.
+        l.hca_decoded.resize(std::min(l.hca_decoded.size(), s.hca_decoded));
         l.n_entries = s.n_entries;
     }
     explicit Snapshot(const Impl &s)
@@ -182,17 +178,15 @@ Status Session::prefill(const std::vector<int> &tokens, LogitsMode mode, std::ve
     const ModelConfig &cfg = s.weights->cfg;
     if (tokens.empty())
         return Status::error("prefill: no tokens");
-    for (int t : tokens)
-        if (t < 0 || t >= cfg.vocab_size)
-            return Status::error("prefill: token id " + std::to_string(t) + " outside [0, "
-                                 + std::to_string(cfg.vocab_size) + ")");
-    if (s.state.n_tokens + std::int64_t(tokens.size()) > cfg.max_position_embeddings)
-        return Status::error("prefill: context of " + std::to_string(cfg.max_position_embeddings)
-                             + " tokens exceeded");
+    if (Status st = check_append(cfg, s.state.n_tokens, tokens.data(), tokens.size(), "prefill");
+        !st)
+        return st;
     if (chunk < 0)
         return Status::error("prefill: negative chunk size");
-    const std::vector<std::int32_t> ids(tokens.begin(), tokens.end());
-    const int n = int(ids.size());
+    // The ids as the forward pass takes them, without a copy (int is int32 on every target).
+    static_assert(std::is_same_v<int, std::int32_t>);
+    const std::int32_t *ids = tokens.data();
+    const int n = int(tokens.size());
     const int step = chunk == 0 ? n : chunk;
     if (logits && mode == LogitsMode::All)
         logits->clear();
@@ -201,8 +195,7 @@ Status Session::prefill(const std::vector<int> &tokens, LogitsMode mode, std::ve
         if (s.cancelled.exchange(false))
             return cancelled_status();
         const int m = std::min(step, n - i);
-        if (Status st = run_chunk(s, ids.data() + i, m, mode == LogitsMode::All ? &rows : nullptr);
-            !st)
+        if (Status st = run_chunk(s, ids + i, m, mode == LogitsMode::All ? &rows : nullptr); !st)
             return st;
         if (logits && mode == LogitsMode::All)
             logits->insert(logits->end(), rows.begin(), rows.end());
@@ -212,12 +205,38 @@ Status Session::prefill(const std::vector<int> &tokens, LogitsMode mode, std::ve
     return Status::ok();
 }
 
+Status Session::decode(int token, std::vector<float> &logits)
+{
+    Impl &s = *m_impl;
+    const ModelConfig &cfg = s.weights->cfg;
+    if (Status st = check_append(cfg, s.state.n_tokens, &token, 1, "decode"); !st)
+        return st;
+    if (s.cancelled.exchange(false))
+        return cancelled_status();
+    const std::int32_t id = token;
+    if (Status st = run_chunk(s, &id, 1, nullptr); !st)
+        return st;
+    logits.assign(s.last_logits.begin(), s.last_logits.end()); // keeps the caller's capacity
+    return Status::ok();
+}
+
 Result<std::vector<float>> Session::decode(int token)
 {
     std::vector<float> logits;
-    if (Status st = prefill({token}, LogitsMode::Last, &logits); !st)
+    if (Status st = decode(token, logits); !st)
         return st;
     return logits;
+}
+
+Status Session::reserve(std::int64_t tokens)
+{
+    Impl &s = *m_impl;
+    const ModelConfig &cfg = s.weights->cfg;
+    if (tokens < 0 || tokens > cfg.max_position_embeddings)
+        return Status::error("reserve: " + std::to_string(tokens) + " tokens outside [0, "
+                             + std::to_string(cfg.max_position_embeddings) + "]");
+    s.state.reserve(cfg, tokens);
+    return Status::ok();
 }
 
 Result<GenerateResult> Session::generate(const GenerateParams &params, const TokenCallback &on_token)
@@ -264,7 +283,9 @@ Result<GenerateResult> Session::generate(const GenerateParams &params, const Tok
             return Status::error("generate: context of "
                                  + std::to_string(cfg.max_position_embeddings)
                                  + " tokens exhausted");
-        auto next = sampler->sample(s.last_logits);
+        // On a GPU the logits stay there: only the chosen token comes back.
+        auto next = s.device ? s.device->sample(s.last_logits, *sampler)
+                             : sampler->sample(s.last_logits);
         if (!next)
             return next.status();
         const int t = *next;
@@ -272,7 +293,7 @@ Result<GenerateResult> Session::generate(const GenerateParams &params, const Tok
             return result;
         if (!params.speculative) {
             const std::int32_t id = t;
-            if (Status st = run_chunk(s, &id, 1, nullptr); !st)
+            if (Status st = run_chunk(s, &id, 1, nullptr, false); !st)
                 return st;
             continue;
         }
@@ -329,7 +350,10 @@ std::unique_ptr<Session> Session::fork() const
 
 Status Session::save_to(StateSink &sink) const
 {
-    const Impl &s = *m_impl;
+    Impl &s = *m_impl; // (the host copies of a GPU session are brought up to date first)
+    if (s.device)
+        if (Status st = s.device->sync_host(s.state, s.last_logits, s.last_hidden); !st)
+            return st;
     // Header: magic, format version, fingerprint length, fingerprint.
     const std::uint32_t header[2] = {kStateFormatVersion, std::uint32_t(s.fingerprint.size())};
     if (Status st = sink.write(kMagic, sizeof(kMagic)); !st)
@@ -444,7 +468,15 @@ Status Session::set_layer_dump(const std::string &dir)
 
 std::uint64_t Session::state_bytes() const
 {
+    if (m_impl->device)
+        if (const std::uint64_t n = m_impl->device->context_bytes())
+            return n;
     return m_impl->state.context_bytes();
+}
+
+DeviceStats Session::stats() const
+{
+    return m_impl->device ? m_impl->device->stats() : DeviceStats{};
 }
 
 } // namespace folio

@@ -4,6 +4,7 @@
 #include "cuda_backend.h"
 #include "folio/engine.h"
 #include "kv_state.h"
+#include "model/forward.h"
 #include "model/weights.h"
 
 #include <atomic>
@@ -30,6 +31,7 @@ struct Session::Impl
     KvState state;
     std::vector<float> last_logits; // [vocab] of the last position; empty before any token
     std::vector<float> last_hidden; // [hc, dim] final residual of the last position (MTP input)
+    ForwardBuffers buffers;         // the CPU forward calls' reusable buffers (not state)
     std::atomic<bool> cancelled{false};
     std::string dump_dir;                  // --dump-layers target; empty = off
     std::unique_ptr<DeviceSession> device; // runs the forward pass on the GPU; null = CPU

@@ -122,6 +122,14 @@ public:
 
     // One decode step: appends `token`, returns its logits [vocab].
     Result<std::vector<float>> decode(int token);
+    // The same into `logits` (resized to [vocab]; its capacity is reused): on the CPU a warm
+    // step then performs no heap allocation (with the state reserved, see reserve()).
+    Status decode(int token, std::vector<float> &logits);
+
+    // Reserves the KV state's memory for a context of `tokens` positions, so that growing the
+    // context up to there allocates nothing (optional: the state otherwise grows as it goes).
+    // Reserved pages that are never written cost address space, not resident memory.
+    Status reserve(std::int64_t tokens);
 
     // Generates from the logits of the last prefill/decode (error if there are none).
     Result<GenerateResult> generate(const GenerateParams &params, const TokenCallback &on_token);

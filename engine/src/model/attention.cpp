@@ -213,17 +213,35 @@ void attention_forward(const BlockWeights &bw, const ModelConfig &cfg, const flo
     }
 
     // Keys as float vectors, decoded from the compact layout (lossless): the window ring slots of
-    // positions before this call, and only the compressed entries some query reads (the CSA
-    // picks, or every entry of an HCA layer) — a decode step never touches the whole context.
+    // positions before this call, and only the compressed entries some query reads — the CSA
+    // picks, decoded per call, or every entry of an HCA layer, kept decoded in the state's cache
+    // (only the entries new since the last call are decoded) — so a decode step's decoding work
+    // does not grow with the context.
     const FastKvDecoder &dec = kv_decoder();
     const std::int64_t ring_first = std::max<std::int64_t>(0, start - win);
     float *ring = f.alloc<float>(std::size_t(win) * hd);
     for (std::int64_t pos = ring_first; pos < start; ++pos)
         dec.decode(codec, state.window.data() + std::size_t(pos % win) * codec.bytes(),
                    ring + std::size_t(pos % win) * hd);
-    // used[0 .. n_used): sorted entry ids with a decoded copy in `entries`.
+    // Decodes entries used[u] (or u itself without `used`) for u in [u0, u1) into dst rows u.
+    auto decode_entries = [&](const int *used, std::size_t u0, std::size_t u1, float *dst) {
+        for_tokens(
+            pool, int(u1 - u0),
+            [&](std::int64_t k0, std::int64_t k1) {
+                for (std::int64_t k = k0; k < k1; ++k) {
+                    const std::size_t u = u0 + std::size_t(k);
+                    const std::size_t e = used ? std::size_t(used[u]) : u;
+                    dec.decode(codec, state.compressed.data() + e * codec.bytes(),
+                               dst + u * std::size_t(hd));
+                }
+            },
+            64);
+    };
+    // entries: decoded rows. CSA: used[0 .. n_used) are the sorted ids of the picked entries and
+    // row u is entry used[u]; HCA: row e is entry e (the cache).
     int *used = nullptr;
     std::size_t n_used = 0;
+    const float *entries = nullptr;
     if (ratio && a.indexer) {
         used = f.alloc<int>(std::size_t(n) * topk);
         for (int i = 0; i < n; ++i)
@@ -232,22 +250,18 @@ void attention_forward(const BlockWeights &bw, const ModelConfig &cfg, const flo
                     used[n_used++] = e;
         std::sort(used, used + n_used);
         n_used = std::size_t(std::unique(used, used + n_used) - used);
+        float *rows = f.alloc<float>(n_used * std::size_t(hd));
+        decode_entries(used, 0, n_used, rows);
+        entries = rows;
     } else if (ratio) {
-        n_used = std::size_t(state.n_entries);
-        used = f.alloc<int>(n_used);
-        for (std::size_t e = 0; e < n_used; ++e)
-            used[e] = int(e);
+        std::vector<float> &cache = state.hca_decoded;
+        const std::size_t total = std::size_t(state.n_entries);
+        const std::size_t have = std::min(cache.size() / std::size_t(hd), total);
+        cache.resize(total * std::size_t(hd)); // amortised growth (KvState::reserve avoids it)
+        decode_entries(nullptr, have, total, cache.data());
+        entries = cache.data();
     }
-    float *entries = f.alloc<float>(n_used * std::size_t(hd));
-    for_tokens(
-        pool, int(n_used),
-        [&](std::int64_t u0, std::int64_t u1) {
-            for (std::int64_t u = u0; u < u1; ++u)
-                dec.decode(codec, state.compressed.data() + std::size_t(used[u]) * codec.bytes(),
-                           entries + std::size_t(u) * hd);
-        },
-        64);
-    auto entry = [&](int e) { // decoded entry e (e is in `used`)
+    auto entry = [&](int e) { // decoded CSA entry e (e is in `used`)
         return entries + std::size_t(std::lower_bound(used, used + n_used, e) - used) * hd;
     };
 

@@ -9,6 +9,7 @@
 #include "model/moe.h"
 #include "quant.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace folio {
@@ -106,6 +107,40 @@ void mtp_forward(const ModelWeights &w, int i, KvState &state, const float *h,
     block_forward(m.block, cfg, state.mtp[std::size_t(i)], out.data(), next_tokens, n, start, pool,
                   nullptr);
     state.mtp_tokens = start + n;
+}
+
+void forward_call(const ModelWeights &w, KvState &state, const std::int32_t *tokens, int n,
+                  ForwardBuffers &buf, std::vector<float> &last_logits,
+                  std::vector<float> &last_hidden, std::vector<float> *all, ThreadPool *pool,
+                  ForwardTrace *trace)
+{
+    const ModelConfig &cfg = w.cfg;
+    const std::size_t row = std::size_t(cfg.hc_mult) * cfg.dim;
+    const std::int64_t start = state.n_tokens;
+    std::vector<float> &h = buf.h;
+    forward_blocks(w, state, tokens, n, h, pool, trace);
+    last_logits.resize(std::size_t(cfg.vocab_size));
+    if (all) {
+        all->resize(std::size_t(n) * cfg.vocab_size);
+        head_logits(w, w.hc_head, w.norm, h.data(), n, all->data(), pool);
+        std::copy(all->end() - cfg.vocab_size, all->end(), last_logits.begin());
+    } else {
+        head_logits(w, w.hc_head, w.norm, h.data() + std::size_t(n - 1) * row, 1,
+                    last_logits.data(), pool);
+    }
+    if (cfg.n_mtp_layers > 0) {
+        // MTP inputs for positions start-1 .. start+n-2: (h_q, token q+1).
+        buf.mh.clear();
+        int first = 0;
+        if (start > 0 && state.mtp_tokens == start - 1 && last_hidden.size() == row)
+            buf.mh.insert(buf.mh.end(), last_hidden.begin(), last_hidden.end());
+        else
+            first = 1; // position 0 has no predecessor
+        buf.mh.insert(buf.mh.end(), h.begin(), h.end() - std::ptrdiff_t(row));
+        if (n - first > 0)
+            mtp_forward(w, 0, state, buf.mh.data(), tokens + first, n - first, buf.mout, pool);
+    }
+    last_hidden.assign(h.end() - std::ptrdiff_t(row), h.end());
 }
 
 } // namespace folio

@@ -36,6 +36,27 @@ void forward_blocks(const ModelWeights &w, KvState &state, const std::int32_t *t
 void head_logits(const ModelWeights &w, const HcWeights &hc_head, const std::vector<float> &norm,
                  const float *h, int rows, float *logits, ThreadPool *pool);
 
+// Buffers of one sequence's CPU forward calls (Session, folio-bench model). Kept between calls:
+// vectors keep their capacity, so a warm decode step allocates nothing here.
+struct ForwardBuffers
+{
+    std::vector<float> h;    // [n, hc, dim] final residual of the main blocks
+    std::vector<float> mh;   // [n, hc, dim] MTP inputs: last_hidden then h without its last row
+    std::vector<float> mout; // [n, hc, dim] the MTP block's residual (not used further)
+};
+
+// One forward call as a Session runs it on the CPU: the main blocks over the n tokens at
+// positions state.n_tokens.., the head for the last row into last_logits [vocab] (or for every
+// row into *all [n, vocab], last_logits then its last row), and the MTP block kept one position
+// behind: its input at position p is (final residual at p, token p+1), so it takes last_hidden
+// (the previous call's last residual) when the MTP block is exactly one position behind, and
+// starts at the call's second token otherwise (position 0, or a state without MTP history).
+// last_hidden receives the call's last final residual [hc, dim]. trace: as forward_blocks.
+void forward_call(const ModelWeights &w, KvState &state, const std::int32_t *tokens, int n,
+                  ForwardBuffers &buf, std::vector<float> &last_logits,
+                  std::vector<float> &last_hidden, std::vector<float> *all, ThreadPool *pool,
+                  ForwardTrace *trace);
+
 // MTP block i on the main model's final residual h [n, hc, dim] at positions
 // state.mtp_tokens.. with the ids of the following tokens next_tokens [n]; returns the residual
 // of the MTP block [n, hc, dim] and advances state.mtp_tokens.
