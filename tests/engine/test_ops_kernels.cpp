@@ -15,7 +15,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -328,6 +330,172 @@ FOLIO_TEST(rope_split_equals_one_call)
         for (int i = 0; i < 64; ++i)
             CHECK_NEAR(split[std::size_t(i)], x[std::size_t(i)], 0.05);
     }
+}
+
+namespace {
+
+// Bit-identical, except that a NaN only has to be a NaN (which NaN payload an FP operation with
+// two NaN operands returns depends on the operand order, which C++ leaves to the compiler).
+bool same_bits_or_nan(const std::vector<float> &a, const std::vector<float> &b)
+{
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (std::isnan(a[i]) && std::isnan(b[i]))
+            continue;
+        if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0) {
+            std::printf("  first difference at %zu: %a vs %a\n", i, double(a[i]), double(b[i]));
+            return false;
+        }
+    }
+    return true;
+}
+
+// Random BF16 values with the edge cases mixed in: NaN, +-inf, +-0, FP32 subnormals, values
+// around the kernels' range limits (silu's -80, exp's -87.3 and -104) and huge ones.
+void fill_with_edges(Rng &rng, std::vector<float> &v, float sd)
+{
+    const float inf = std::numeric_limits<float>::infinity();
+    const float edges[] = {std::numeric_limits<float>::quiet_NaN(),
+                           inf,
+                           -inf,
+                           0.0f,
+                           -0.0f,
+                           1e-40f,
+                           -3e-39f,
+                           -79.9f,
+                           -80.0f,
+                           -85.0f,
+                           -87.3f,
+                           -90.0f,
+                           -103.9f,
+                           -104.1f,
+                           -200.0f,
+                           1e30f,
+                           -1e30f,
+                           10.0f,
+                           -10.0f,
+                           9.99f};
+    for (float &x : v)
+        x = rng.uniform_int(0, 15) == 0 ? edges[rng.uniform_int(0, int(std::size(edges)) - 1)]
+                                        : rng.bf16(sd);
+}
+
+} // namespace
+
+FOLIO_TEST(exp_f64_avx2_within_4_ulps)
+{
+    // The AVX2 SwiGLU and pooling kernels send a lane to the scalar path when its double result
+    // lies within 1024 double ulps of an FP32 rounding midpoint; that is safe as long as the vector
+    // exp stays within a few ulps of the library's exp, checked here over the range they use.
+    if (!have_avx2())
+        return folio_test::skip("no AVX2+FMA on this CPU");
+    Rng rng(9);
+    std::vector<double> x;
+    for (int i = 0; i < 200000; ++i)
+        x.push_back(std::uniform_real_distribution<double>(-104.0, 88.0)(rng.gen));
+    for (double v = -104.0; v <= 88.0; v += 0.001)
+        x.push_back(v);
+    for (double v : {0.0, -0.0, 1e-300, -1e-300, 0.5 * std::log(2.0), -0.5 * std::log(2.0)})
+        x.push_back(v);
+    std::vector<double> y(x.size());
+    simd::detail::exp_f64_avx2(x.data(), y.data(), int(x.size()));
+    std::int64_t worst = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const double ref = std::exp(x[i]);
+        std::int64_t a, b;
+        std::memcpy(&a, &ref, 8);
+        std::memcpy(&b, &y[i], 8);
+        worst = std::max<std::int64_t>(worst, a > b ? a - b : b - a);
+    }
+    std::printf("exp_f64_avx2: worst distance to std::exp %lld ulps over %zu values\n",
+                (long long) worst, x.size());
+    CHECK(worst <= 4);
+}
+
+FOLIO_TEST(swiglu_avx2_equals_scalar)
+{
+    if (!have_avx2())
+        return folio_test::skip("no AVX2+FMA on this CPU");
+    Rng rng(10);
+    for (int n : {1, 7, 8, 9, 31, 512, 1000, 1 << 18})
+        for (float limit : {10.0f, 0.0f})
+            for (bool weighted : {false, true}) {
+                std::vector<float> g(static_cast<std::size_t>(n)), u(g.size());
+                fill_with_edges(rng, g, 3.0f);
+                fill_with_edges(rng, u, 3.0f);
+                const float w = rng.normal(1.0f);
+                const float *wp = weighted ? &w : nullptr;
+                std::vector<float> a(g.size()), b(g.size());
+                simd::swiglu_bf16(g.data(), u.data(), n, wp, limit, a.data(), simd::Isa::Scalar);
+                simd::swiglu_bf16(g.data(), u.data(), n, wp, limit, b.data(), simd::Isa::Avx2);
+                CHECK(same_bits_or_nan(a, b));
+                std::vector<float> c = g; // in place, as the expert calls it
+                simd::swiglu_bf16(c.data(), u.data(), n, wp, limit, c.data(), simd::Isa::Avx2);
+                CHECK(same_bits_or_nan(a, c));
+            }
+}
+
+FOLIO_TEST(rope_avx2_equals_scalar)
+{
+    if (!have_avx2())
+        return folio_test::skip("no AVX2+FMA on this CPU");
+    Rng rng(11);
+    const RopeFreqs f = make_rope_freqs(64, 160000, 65536, 16, 32, 1);
+    for (int half : {1, 3, 4, 5, 32, 33})
+        for (bool inverse : {false, true})
+            for (int rep = 0; rep < 20; ++rep) {
+                std::vector<float> x(std::size_t(2 * half)), cs(x.size());
+                fill_with_edges(rng, x, 2.0f);
+                // Real cos/sin of some position, with edge values mixed in now and then.
+                std::vector<float> real(64);
+                rope_cos_sin(f, rng.uniform_int(0, 1 << 20), real.data());
+                for (std::size_t i = 0; i < cs.size(); ++i)
+                    cs[i] = real[i % 64];
+                if (rep % 4 == 0)
+                    fill_with_edges(rng, cs, 1.0f);
+                std::vector<float> a = x, b = x;
+                simd::rope_cs(a.data(), cs.data(), half, inverse, simd::Isa::Scalar);
+                simd::rope_cs(b.data(), cs.data(), half, inverse, simd::Isa::Avx2);
+                CHECK(same_bits_or_nan(a, b));
+            }
+}
+
+FOLIO_TEST(compressor_pool_avx2_equals_scalar)
+{
+    if (!have_avx2())
+        return folio_test::skip("no AVX2+FMA on this CPU");
+    Rng rng(12);
+    const float inf = std::numeric_limits<float>::infinity();
+    struct Shape
+    {
+        int n_slots, split; // split < n_slots: overlap mode (B half of the current window)
+    };
+    for (Shape sh : {Shape{8, 4}, Shape{4, 4}, Shape{128, 128}, Shape{3, 3}, Shape{2, 1}})
+        for (int c : {1, 7, 8, 9, 128, 515})
+            for (int rep = 0; rep < 4; ++rep) {
+                const int width = (sh.split < sh.n_slots ? 2 : 1) * c;
+                std::vector<float> kv(std::size_t(sh.n_slots) * width), score(kv.size());
+                for (float &v : kv)
+                    v = rng.bf16(1.0f);
+                for (float &v : score)
+                    v = rng.normal(3.0f);
+                if (rep == 1) // the first window of overlap mode: the previous slots are empty
+                    for (int s = 0; s < sh.split && sh.split < sh.n_slots; ++s)
+                        std::fill_n(score.begin() + std::ptrdiff_t(s) * width, width, -inf);
+                if (rep == 2) { // spread scores: weights down to exp(-104) and below
+                    for (float &v : score)
+                        v = rng.normal(60.0f);
+                }
+                if (rep == 3) // edge values everywhere (NaN, +-inf, subnormals)
+                    fill_with_edges(rng, score, 30.0f);
+                std::vector<float> a(static_cast<std::size_t>(c)), b(a.size());
+                simd::compressor_pool(kv.data(), score.data(), width, sh.n_slots, sh.split, c,
+                                      a.data(), simd::Isa::Scalar);
+                simd::compressor_pool(kv.data(), score.data(), width, sh.n_slots, sh.split, c,
+                                      b.data(), simd::Isa::Avx2);
+                CHECK(same_bits_or_nan(a, b));
+            }
 }
 
 FOLIO_TEST(topk_selection_equals_stable_sort)

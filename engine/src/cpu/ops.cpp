@@ -82,15 +82,7 @@ void rope_cos_sin(const RopeFreqs &f, std::int64_t pos, float *cs)
 
 void apply_rope_cs(float *x, const float *cs, int half, bool inverse)
 {
-    for (int i = 0; i < half; ++i) {
-        const float c = cs[2 * i];
-        const float s = inverse ? -cs[2 * i + 1] : cs[2 * i + 1];
-        const float a = x[2 * i], b = x[2 * i + 1];
-        // Complex product in FP32 as torch's vectorised complex multiply: each product rounded.
-        const float ac = a * c, bs = b * s, as = a * s, bc = b * c;
-        x[2 * i] = round_bf16(ac - bs);
-        x[2 * i + 1] = round_bf16(bc + as);
-    }
+    simd::rope_cs(x, cs, half, inverse, simd::active_isa());
 }
 
 void apply_rope(float *x, const RopeFreqs &f, std::int64_t pos, bool inverse)

@@ -2,8 +2,8 @@
 #include "model/compressor.h"
 
 #include "cpu/linear.h"
-#include "cpu/math.h"
 #include "cpu/ops.h"
+#include "cpu/simd/ops_kernels.h"
 #include "cpu/workspace.h"
 #include "quant.h"
 
@@ -38,8 +38,7 @@ void compressor_forward(const CompressorWeights &w, const RopeFreqs &rope, int r
     out.values.clear();
     out.scales.clear();
     const int blocks = w.rotate ? c / 32 : (c - rope_dim) / 64;
-    float *pool_kv = f.alloc<float>(std::size_t(c)),
-          *slot_w = f.alloc<float>(std::size_t(2 * ratio));
+    float *pool_kv = f.alloc<float>(std::size_t(c));
     for (int i = 0; i < n; ++i) {
         const std::int64_t p = start + i;
         const int r = int(p % ratio);
@@ -55,26 +54,8 @@ void compressor_forward(const CompressorWeights &w, const RopeFreqs &rope, int r
         // Pool per channel over the window's slots: overlap mode takes the A half (channels
         // [0, c)) of the previous window's slots and the B half ([c, 2c)) of the current ones.
         const int n_slots = w.overlap ? 2 * ratio : ratio;
-        for (int ch = 0; ch < c; ++ch) {
-            auto at = [&](const std::vector<float> &buf, int s) {
-                const int col = (w.overlap && s >= ratio) ? c + ch : ch;
-                return buf[std::size_t(s) * width + col];
-            };
-            float mx = at(state.score, 0);
-            for (int s = 1; s < n_slots; ++s)
-                mx = std::max(mx, at(state.score, s));
-            // softmax over the slots (FP32; exp(x - max), sum in slot order, then a division),
-            // then sum(kv * weight) in slot order.
-            float sum = 0.0f;
-            for (int s = 0; s < n_slots; ++s) {
-                slot_w[s] = exp_f32(at(state.score, s) - mx);
-                sum += slot_w[s];
-            }
-            float acc = 0.0f;
-            for (int s = 0; s < n_slots; ++s)
-                acc += at(state.kv, s) * (slot_w[s] / sum);
-            pool_kv[ch] = round_bf16(acc); // kv.to(bf16) before the norm
-        }
+        simd::compressor_pool(state.kv.data(), state.score.data(), width, n_slots,
+                              w.overlap ? ratio : n_slots, c, pool_kv, simd::active_isa());
         const std::size_t e = out.ids.size();
         out.ids.push_back(p / ratio);
         out.values.resize((e + 1) * c);

@@ -4,6 +4,7 @@
 #include "cpu/linear.h"
 #include "cpu/math.h"
 #include "cpu/ops.h"
+#include "cpu/simd/ops_kernels.h"
 #include "cpu/thread_pool.h"
 #include "cpu/workspace.h"
 #include "quant.h"
@@ -29,17 +30,14 @@ void expert_forward(const ExpertWeights &e, const ModelConfig &cfg, const float 
     linear_bf16_out(x, m, e.w1, gate, pool);
     linear_bf16_out(x, m, e.w3, up, pool);
     const float limit = float(cfg.swiglu_limit);
+    const simd::Isa isa = simd::active_isa();
     auto swiglu = [&](std::int64_t k0, std::int64_t k1) { // k = token * inter + channel
-        for (std::int64_t k = k0; k < k1; ++k) {
-            float g = gate[std::size_t(k)], u = up[std::size_t(k)];
-            if (limit > 0) {
-                u = std::clamp(u, -limit, limit);
-                g = std::min(g, limit);
-            }
-            float t = silu_f32(g) * u;
-            if (weights)
-                t = weights[k / inter] * t;
-            gate[std::size_t(k)] = round_bf16(t); // x.to(dtype) before w2
+        for (std::int64_t k = k0; k < k1;) {
+            const std::int64_t t = k / inter, end = std::min(k1, (t + 1) * inter);
+            const std::size_t at = std::size_t(k);
+            simd::swiglu_bf16(gate + at, up + at, int(end - k), weights ? weights + t : nullptr,
+                              limit, gate + at, isa); // x.to(dtype) before w2
+            k = end;
         }
     };
     if (pool)

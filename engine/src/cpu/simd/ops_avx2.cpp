@@ -4,6 +4,8 @@
 // reference's order; the engine's -ffp-contract=off keeps multiply and add separate here too).
 #include "cpu/simd/ops_kernels.h"
 
+#include "cpu/simd/ops_avx2.h"
+
 #include "cpu/math.h"
 #include "quant.h"
 
@@ -18,19 +20,6 @@
 namespace folio::simd::detail {
 
 namespace {
-
-// quant.h's round_bf16 on 8 lanes: RNE on the bit pattern, NaN kept quiet.
-inline __m256 round_bf16_8(__m256 v)
-{
-    const __m256i u = _mm256_castps_si256(v);
-    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
-    const __m256i rounded = _mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7fff)), lsb);
-    const __m256i hi = _mm256_set1_epi32(int(0xffff0000u));
-    const __m256i abs = _mm256_and_si256(u, _mm256_set1_epi32(0x7fffffff));
-    const __m256i nan = _mm256_cmpgt_epi32(abs, _mm256_set1_epi32(0x7f800000));
-    const __m256i quiet = _mm256_or_si256(u, _mm256_set1_epi32(0x00400000));
-    return _mm256_castsi256_ps(_mm256_and_si256(_mm256_blendv_epi8(rounded, quiet, nan), hi));
-}
 
 // Per-thread scratch that grows and is then reused (no allocation per call once warm).
 template<class T>
@@ -416,6 +405,27 @@ void hc_collapse_token_avx2(const float *x, const float *pre, int hc, int dim, f
             acc += pre[j] * x[std::size_t(j) * dim + d];
         y[d] = round_bf16(acc);
     }
+}
+
+// ---- RoPE ---------------------------------------------------------------------------------------
+// Four (even, odd) pairs per vector: with c and s duplicated into both lanes of a pair and the
+// pair swapped, addsub gives ac - bs in the even lane and bc + as in the odd one, each product
+// rounded to FP32 as in the scalar code; then BF16.
+void rope_cs_avx2(float *x, const float *cs, int half, bool inverse)
+{
+    const __m256 flip = inverse ? _mm256_set1_ps(-0.0f) : _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 4 <= half; i += 4) {
+        const __m256 v = _mm256_loadu_ps(x + 2 * i);                 // [a0 b0 a1 b1 ...]
+        const __m256 t = _mm256_loadu_ps(cs + 2 * i);                // [c0 s0 c1 s1 ...]
+        const __m256 c = _mm256_moveldup_ps(t);                      // [c0 c0 c1 c1 ...]
+        const __m256 s = _mm256_xor_ps(_mm256_movehdup_ps(t), flip); // [s0 s0 ...], negated
+        const __m256 swapped = _mm256_permute_ps(v, 0xB1);           // [b0 a0 b1 a1 ...]
+        const __m256 r = _mm256_addsub_ps(_mm256_mul_ps(v, c), _mm256_mul_ps(swapped, s));
+        _mm256_storeu_ps(x + 2 * i, round_bf16_8(r));
+    }
+    if (i < half)
+        rope_cs_scalar(x + 2 * i, cs + 2 * i, half - i, inverse);
 }
 
 } // namespace folio::simd::detail

@@ -53,6 +53,25 @@ void hc_post_token(const float *x, const float *residual, const float *post, con
 // mHC collapse of one token: y[d] = bf16(sum_j pre[j] * x[j][d]), FP32 in stream order.
 void hc_collapse_token(const float *x, const float *pre, int hc, int dim, float *y, Isa isa);
 
+// SwiGLU of n channels of one token (moe.cpp's expert): out[i] = bf16(w * (silu(g) * u)) with
+// g = min(gate[i], limit) and u = clamp(up[i], -limit, limit) when limit > 0 (else unclamped),
+// silu(g) = float(d / (1 + exp(-d))) evaluated in double (cpu/math.h's silu_f32), the products in
+// FP32, and no `w *` step when weight is null (the shared expert). out may alias gate.
+void swiglu_bf16(const float *gate, const float *up, int n, const float *weight, float limit,
+                 float *out, Isa isa);
+
+// RoPE by precomputed cos/sin (the contract of folio::apply_rope_cs in cpu/ops.h).
+void rope_cs(float *x, const float *cs, int half, bool inverse, Isa isa);
+
+// Softmax-gated pooling of one compressor window (model.py Compressor, compressor.cpp), per channel
+// ch < c: over slots s < n_slots with row s at kv/score + s * width + (s >= split ? c : 0),
+// weights w_s = exp_f32(score_s - max_s score) (cpu/math.h: double exp rounded once), their FP32
+// sum in slot order, then acc = sum_s kv_s * (w_s / sum) in FP32 in slot order; out[ch] =
+// bf16(acc). split = n_slots reads column ch of every slot (plain windows); split = ratio reads
+// the B half of the current window's slots in overlap mode.
+void compressor_pool(const float *kv, const float *score, int width, int n_slots, int split, int c,
+                     float *out, Isa isa);
+
 namespace detail {
 void sparse_attn_token_scalar(const float *q, int n_heads, int d, const float *const *keys,
                               int n_keys, const float *attn_sink, float softmax_scale, float *o);
@@ -64,6 +83,12 @@ void rms_norm_bf16_scalar(const float *x, int m, int d, const float *weight, flo
 void hc_post_token_scalar(const float *x, const float *residual, const float *post,
                           const float *comb, int hc, int dim, float *out);
 void hc_collapse_token_scalar(const float *x, const float *pre, int hc, int dim, float *y);
+void swiglu_bf16_scalar(const float *gate, const float *up, int n, const float *weight, float limit,
+                        float *out);
+void rope_cs_scalar(float *x, const float *cs, int half, bool inverse);
+// Channels [ch0, ch1) of compressor_pool (the AVX2 kernel's tail takes the scalar code).
+void compressor_pool_scalar(const float *kv, const float *score, int width, int n_slots, int split,
+                            int c, int ch0, int ch1, float *out);
 
 void sparse_attn_token_avx2(const float *q, int n_heads, int d, const float *const *keys,
                             int n_keys, const float *attn_sink, float softmax_scale, float *o);
@@ -75,6 +100,14 @@ void rms_norm_bf16_avx2(const float *x, int m, int d, const float *weight, float
 void hc_post_token_avx2(const float *x, const float *residual, const float *post, const float *comb,
                         int hc, int dim, float *out);
 void hc_collapse_token_avx2(const float *x, const float *pre, int hc, int dim, float *y);
+void swiglu_bf16_avx2(const float *gate, const float *up, int n, const float *weight, float limit,
+                      float *out);
+void rope_cs_avx2(float *x, const float *cs, int half, bool inverse);
+void compressor_pool_avx2(const float *kv, const float *score, int width, int n_slots, int split,
+                          int c, float *out);
+// The double-precision exp of the two kernels above, for |x| <= 700 (tests check its error, which
+// bounds how close to an FP32 rounding midpoint a result must be to take the scalar path).
+void exp_f64_avx2(const double *x, double *y, int n);
 } // namespace detail
 
 } // namespace folio::simd

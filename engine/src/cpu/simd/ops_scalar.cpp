@@ -4,6 +4,7 @@
 #include "cpu/simd/ops_kernels.h"
 
 #include "cpu/math.h"
+#include "cpu/workspace.h"
 #include "kv_state.h"
 #include "quant.h"
 
@@ -165,6 +166,61 @@ void hc_collapse_token_scalar(const float *x, const float *pre, int hc, int dim,
     }
 }
 
+void swiglu_bf16_scalar(const float *gate, const float *up, int n, const float *weight, float limit,
+                        float *out)
+{
+    for (int i = 0; i < n; ++i) {
+        float g = gate[i], u = up[i];
+        if (limit > 0) {
+            u = std::clamp(u, -limit, limit);
+            g = std::min(g, limit);
+        }
+        float t = silu_f32(g) * u;
+        if (weight)
+            t = *weight * t;
+        out[i] = round_bf16(t); // x.to(dtype) before w2
+    }
+}
+
+void rope_cs_scalar(float *x, const float *cs, int half, bool inverse)
+{
+    for (int i = 0; i < half; ++i) {
+        const float c = cs[2 * i];
+        const float s = inverse ? -cs[2 * i + 1] : cs[2 * i + 1];
+        const float a = x[2 * i], b = x[2 * i + 1];
+        // Complex product in FP32 as torch's vectorised complex multiply: each product rounded.
+        const float ac = a * c, bs = b * s, as = a * s, bc = b * c;
+        x[2 * i] = round_bf16(ac - bs);
+        x[2 * i + 1] = round_bf16(bc + as);
+    }
+}
+
+void compressor_pool_scalar(const float *kv, const float *score, int width, int n_slots, int split,
+                            int c, int ch0, int ch1, float *out)
+{
+    Scratch::Frame f;
+    float *slot_w = f.alloc<float>(std::size_t(n_slots));
+    for (int ch = ch0; ch < ch1; ++ch) {
+        auto at = [&](const float *buf, int s) {
+            return buf[std::size_t(s) * width + (s >= split ? c : 0) + ch];
+        };
+        float mx = at(score, 0);
+        for (int s = 1; s < n_slots; ++s)
+            mx = std::max(mx, at(score, s));
+        // softmax over the slots (FP32; exp(x - max), sum in slot order, then a division), then
+        // sum(kv * weight) in slot order.
+        float sum = 0.0f;
+        for (int s = 0; s < n_slots; ++s) {
+            slot_w[s] = exp_f32(at(score, s) - mx);
+            sum += slot_w[s];
+        }
+        float acc = 0.0f;
+        for (int s = 0; s < n_slots; ++s)
+            acc += at(kv, s) * (slot_w[s] / sum);
+        out[ch] = round_bf16(acc); // kv.to(bf16) before the norm
+    }
+}
+
 } // namespace detail
 
 // ---- dispatch --------------------------------------------------------------------------------
@@ -233,6 +289,38 @@ void hc_collapse_token(const float *x, const float *pre, int hc, int dim, float 
 #endif
     (void) isa;
     detail::hc_collapse_token_scalar(x, pre, hc, dim, y);
+}
+
+void swiglu_bf16(const float *gate, const float *up, int n, const float *weight, float limit,
+                 float *out, Isa isa)
+{
+#if defined(FOLIO_HAVE_AVX2_KERNELS)
+    if (use_avx2(isa))
+        return detail::swiglu_bf16_avx2(gate, up, n, weight, limit, out);
+#endif
+    (void) isa;
+    detail::swiglu_bf16_scalar(gate, up, n, weight, limit, out);
+}
+
+void rope_cs(float *x, const float *cs, int half, bool inverse, Isa isa)
+{
+#if defined(FOLIO_HAVE_AVX2_KERNELS)
+    if (use_avx2(isa))
+        return detail::rope_cs_avx2(x, cs, half, inverse);
+#endif
+    (void) isa;
+    detail::rope_cs_scalar(x, cs, half, inverse);
+}
+
+void compressor_pool(const float *kv, const float *score, int width, int n_slots, int split, int c,
+                     float *out, Isa isa)
+{
+#if defined(FOLIO_HAVE_AVX2_KERNELS)
+    if (use_avx2(isa))
+        return detail::compressor_pool_avx2(kv, score, width, n_slots, split, c, out);
+#endif
+    (void) isa;
+    detail::compressor_pool_scalar(kv, score, width, n_slots, split, c, 0, c, out);
 }
 
 } // namespace folio::simd
