@@ -2,131 +2,31 @@
 // model/forward.cpp, attention.cpp, compressor.cpp, indexer.cpp and moe.cpp in the same order,
 // with the kernels of engine/src/cuda, on the GPU of each block's plan stage.
 //
-// Device state per block (DevState): one float buffer of rows [head_dim] laid out as
-// [window ring (window rows) | this call's KV (kMaxChunk rows) | compressed entries], so that a
-// single row-index list addresses every key the attention kernel may read; the indexer keys
-// [entries, index_head_dim]; the pending compressor slots as on the host. The host KvState stays
-// the complete state in the compact layout: after each block the values the call produced (the
-// ring tokens, the new entries and keys with their scales, the pending slots) are copied to a
-// pinned staging buffer together with the router's choice, one synchronisation per block, and
-// encoded on the host with the codecs of kv_state.h — the device never holds the only copy.
-// The router's choice goes to the host anyway: it decides which experts run (and which cache
-// slots they need).
-#include "cuda/check.cuh"
+// Device state per block (DevState), authoritative while the session runs: the compact layout of
+// kv_state.h byte for byte — one buffer of KvEntryCodec rows laid out as [window ring (window
+// rows) | this call's KV (kMaxChunk rows) | compressed entries], so that a single row-index list
+// addresses every key the attention kernel may read (it decodes while it reads); the indexer
+// keys as IndexKeyCodec rows; the pending compressor slots in FP32 as on the host. The kernels
+// encode what they produce straight into those rows (kv_codec.cu). The host KvState is brought up
+// to date only on demand (sync_host: a save, a fork's fallback, a read by the CPU): the ring and
+// the slots are copied whole, the compressed entries and indexer keys only past what the host
+// already holds (they never change once written). load() replaces the host state and
+// invalidate()s the device copy, which the next call uploads as bytes (no decoding).
+//
+// A decode step keeps its logits and final residual on the device: the GPU sampler (sampling.cu)
+// picks the next token from them and only its id comes back; the host copies are fetched when
+// asked for. Decode steps replay CUDA graphs of their position-independent segments (kv_plan.h:
+// the query/KV projections, the output projections with the next sub-layer's mHC, the head);
+// FOLIO_CUDA_GRAPHS=0 or LoadOptions::cuda_graphs = false runs every launch directly.
+#include "cuda/kv_ops.h"
 #include "cuda/ops.h"
-#include "cuda_model.h"
-#include "model/weights.h"
+#include "cuda_session.h"
 #include "quant.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 namespace folio::cuda {
-namespace {
-
-struct DevState
-{
-    DeviceBuffer kv;      // [window + kMaxChunk + cap, head_dim] FP32 rows
-    std::int64_t cap = 0; // entry rows allocated
-    DeviceBuffer keys;    // [key_cap, index_head_dim] FP32 indexer keys
-    std::int64_t key_cap = 0;
-    DeviceBuffer comp_kv, comp_score, icomp_kv, icomp_score; // [slots, width] FP32
-};
-
-// What a block's attention left in the staging buffer for the host state (byte offsets).
-struct Pending
-{
-    int ring_first = 0, ring_rows = 0; // chunk rows [first, first + rows) go to the ring
-    std::size_t ring_off = 0, ring_scale_off = 0;
-    std::int64_t entry_first = 0;
-    int entries = 0;
-    std::size_t entry_off = 0, entry_scale_off = 0;
-    std::int64_t key_first = 0;
-    int keys = 0;
-    std::size_t key_off = 0, key_scale_off = 0;
-    std::size_t comp_off = 0, icomp_off = 0;
-    std::size_t route_off = 0; // ids [m, k] int32 then weights [m, k] FP32
-};
-
-// From this many rows on, BF16 linears go to cuBLAS (tensor cores) instead of the exact kernel.
-constexpr int kCublasMinRows = 8;
-
-template<class T>
-Status upload(Gpu &gpu, Buf b, const std::vector<T> &host, T *&dev)
-{
-    if (Status st = scratch(gpu, b, host.size(), dev); !st)
-        return st;
-    if (!host.empty())
-        CUDA_CHECK(cudaMemcpyAsync(dev, host.data(), host.size() * sizeof(T),
-                                   cudaMemcpyHostToDevice, gpu.stream));
-    return Status::ok();
-}
-
-// Keeps the first `keep` bytes of `buf` while growing it to `bytes`.
-Status grow_keep(DeviceBuffer &buf, int device, std::size_t bytes, std::size_t keep,
-                 cudaStream_t stream)
-{
-    if (buf.get() && bytes <= buf.size())
-        return Status::ok();
-    DeviceBuffer bigger;
-    if (Status st = bigger.ensure(device, std::max(bytes, buf.size() * 2)); !st)
-        return st;
-    if (keep)
-        CUDA_CHECK(cudaMemcpyAsync(bigger.get(), buf.get(), keep, cudaMemcpyDeviceToDevice, stream));
-    CUDA_CHECK(cudaStreamSynchronize(stream));
-    buf = std::move(bigger);
-    return Status::ok();
-}
-
-class CudaSession final : public DeviceSession
-{
-public:
-    explicit CudaSession(std::shared_ptr<const CudaModel> model)
-        : m_model(std::move(model))
-        , m_w(*m_model->weights)
-        , m_cfg(m_w.cfg)
-    {}
-
-    Status forward(KvState &state, const std::int32_t *tokens, int n, std::vector<float> *all,
-                   std::vector<float> &last_logits, std::vector<float> &last_hidden) override;
-    void invalidate() override { m_synced = false; }
-    std::unique_ptr<DeviceSession> fork() const override
-    {
-        return std::make_unique<CudaSession>(m_model);
-    }
-
-private:
-    Gpu &gpu(int i) const { return *m_model->gpus[std::size_t(i)]; }
-    Status upload_state(const KvState &state);
-    Status upload_layer(const DevBlock &d, const LayerState &hs, DevState &ds);
-    Status run(KvState &state, const std::int32_t *tokens, int m, std::vector<float> *all,
-               std::vector<float> &last_logits, std::vector<float> &last_hidden);
-    Status positions(Gpu &g, std::int64_t start, int m);
-    // Copies the residual h [count floats] to GPU `target` (its Buf::H) and switches to it.
-    Status move_residual(int target, std::size_t count, int &cur, Gpu *&g, float *&h);
-    Status block(const DevBlock &d, LayerState &hs, DevState &ds, float *x,
-                 const std::int32_t *tokens, int m, std::int64_t start);
-    Status attention(const DevBlock &d, LayerState &hs, DevState &ds, const float *x, int m,
-                     std::int64_t start, float *out, Pending &pend);
-    Status compress(Gpu &g, const DevCompressor &c, const float *rope_freqs, const float *x, int m,
-                    std::int64_t start, float *state_kv, float *state_score, float *dst,
-                    float *scales, int n_new);
-    Status moe(const DevBlock &d, const float *x, const std::int32_t *tokens, int m, float *out,
-               LayerState &hs, const Pending &pend);
-    Status linear(Gpu &g, const DevLinear &w, const float *x, int m, float *y, bool f32_out);
-    Status head(Gpu &g, const float *h, int rows, const DevHc &hc, const float *norm,
-                float *logits_host);
-    void apply(const Pending &p, LayerState &hs, const std::uint8_t *staging,
-               std::int64_t start) const;
-
-    std::shared_ptr<const CudaModel> m_model;
-    const ModelWeights &m_w;
-    const ModelConfig &m_cfg;
-    std::vector<DevState> m_state; // main blocks, then MTP blocks
-    bool m_synced = false;
-    std::int64_t m_block_start = 0; // start position of the block being run (for apply)
-};
 
 Status CudaSession::linear(Gpu &g, const DevLinear &w, const float *x, int m, float *y, bool f32_out)
 {
@@ -156,85 +56,6 @@ Status CudaSession::linear(Gpu &g, const DevLinear &w, const float *x, int m, fl
     if (w.kind == WeightKind::FP8)
         return linear_fp8(x, m, w.in, w.data, w.scale, w.out, work, y, g.stream);
     return linear_fp4(x, m, w.in, w.data, w.scale, w.out, work, y, g.stream);
-}
-
-Status CudaSession::upload_layer(const DevBlock &d, const LayerState &hs, DevState &ds)
-{
-    Gpu &g = gpu(d.gpu);
-    CUDA_CHECK(cudaSetDevice(g.device));
-    const int hd = m_cfg.head_dim, win = m_cfg.window_size;
-    const KvEntryCodec codec{hd, m_cfg.rope_head_dim};
-    ds.cap = std::max<std::int64_t>(hs.n_entries, 1024);
-    const std::size_t rows = std::size_t(win + kMaxChunk + ds.cap);
-    if (Status st = ds.kv.ensure(g.device, rows * hd * sizeof(float)); !st)
-        return st;
-    std::vector<float> buf(std::size_t(win) * hd);
-    for (int s = 0; s < win; ++s)
-        codec.decode(hs.window.data() + std::size_t(s) * codec.bytes(),
-                     buf.data() + std::size_t(s) * hd);
-    float *kv = static_cast<float *>(ds.kv.get());
-    CUDA_CHECK(cudaMemcpy(kv, buf.data(), buf.size() * sizeof(float), cudaMemcpyHostToDevice));
-    if (hs.n_entries > 0) {
-        buf.assign(std::size_t(hs.n_entries) * hd, 0.0f);
-        for (std::int64_t e = 0; e < hs.n_entries; ++e)
-            codec.decode(hs.compressed.data() + std::size_t(e) * codec.bytes(),
-                         buf.data() + std::size_t(e) * hd);
-        CUDA_CHECK(cudaMemcpy(kv + std::size_t(win + kMaxChunk) * hd, buf.data(),
-                              buf.size() * sizeof(float), cudaMemcpyHostToDevice));
-    }
-    if (d.has_indexer) {
-        const int id = m_cfg.index_head_dim;
-        const IndexKeyCodec kc{id};
-        const std::int64_t n_keys = std::int64_t(hs.index_keys.size() / kc.bytes());
-        ds.key_cap = std::max<std::int64_t>(n_keys, 1024);
-        if (Status st = ds.keys.ensure(g.device, std::size_t(ds.key_cap) * id * sizeof(float)); !st)
-            return st;
-        if (n_keys > 0) {
-            buf.assign(std::size_t(n_keys) * id, 0.0f);
-            for (std::int64_t t = 0; t < n_keys; ++t)
-                kc.decode(hs.index_keys.data() + std::size_t(t) * kc.bytes(),
-                          buf.data() + std::size_t(t) * id);
-            CUDA_CHECK(cudaMemcpy(ds.keys.get(), buf.data(), buf.size() * sizeof(float),
-                                  cudaMemcpyHostToDevice));
-        }
-    }
-    auto slots = [&](const CompressorState &cs, DeviceBuffer &dk, DeviceBuffer &dsc) -> Status {
-        const std::size_t bytes = cs.kv.size() * sizeof(float);
-        if (bytes == 0)
-            return Status::ok();
-        if (Status st = dk.ensure(g.device, bytes); !st)
-            return st;
-        if (Status st = dsc.ensure(g.device, bytes); !st)
-            return st;
-        CUDA_CHECK(cudaMemcpy(dk.get(), cs.kv.data(), bytes, cudaMemcpyHostToDevice));
-        CUDA_CHECK(cudaMemcpy(dsc.get(), cs.score.data(), bytes, cudaMemcpyHostToDevice));
-        return Status::ok();
-    };
-    if (Status st = slots(hs.compressor, ds.comp_kv, ds.comp_score); !st)
-        return st;
-    if (Status st = slots(hs.index_compressor, ds.icomp_kv, ds.icomp_score); !st)
-        return st;
-    // cudaMemcpy from pageable memory may return before its DMA lands, and the layer's kernels
-    // run on a non-blocking stream: wait here.
-    CUDA_CHECK(cudaDeviceSynchronize());
-    return Status::ok();
-}
-
-Status CudaSession::upload_state(const KvState &state)
-{
-    m_state.clear();
-    m_state.resize(m_model->blocks.size());
-    for (int l = 0; l < m_cfg.n_layers; ++l)
-        if (Status st = upload_layer(m_model->blocks[std::size_t(l)], state.layers[std::size_t(l)],
-                                     m_state[std::size_t(l)]);
-            !st)
-            return st;
-    for (std::size_t i = 0; i < state.mtp.size() && i < m_model->mtp.size(); ++i)
-        if (Status st = upload_layer(m_model->blocks[std::size_t(m_cfg.n_layers) + i], state.mtp[i],
-                                     m_state[std::size_t(m_cfg.n_layers) + i]);
-            !st)
-            return st;
-    return Status::ok();
 }
 
 Status CudaSession::positions(Gpu &g, std::int64_t start, int m)
@@ -300,46 +121,30 @@ Status CudaSession::compress(Gpu &g, const DevCompressor &c, const float *rope_f
     return quant_simulate(dst, n_new, c.head_dim, 0, c.head_dim - rd, 64, false, scales, g.stream);
 }
 
-Status CudaSession::attention(const DevBlock &d, LayerState &hs, DevState &ds, const float *x,
-                              int m, std::int64_t start, float *out, Pending &pend)
+// The position-independent head of the attention (captured for decode): qr [m, q_lora_rank]
+// and q [m, H, hd] BF16 (normed, RoPE'd); this call's KV [m, hd] (normed, RoPE'd, nope dims
+// FP8-simulated) encoded into the chunk rows; the indexer's queries [m, ih, id] (RoPE, Hadamard,
+// FP4) and head weights [m, ih].
+Status CudaSession::attention_qkv(const DevBlock &d, DevState &ds, const float *x, int m)
 {
     Gpu &g = gpu(d.gpu);
     cudaStream_t s = g.stream;
     const ModelConfig &cfg = m_cfg;
     const int H = cfg.n_heads, hd = cfg.head_dim, rd = cfg.rope_head_dim, win = cfg.window_size;
-    const int ratio = d.host->compress_ratio;
     const float eps = float(cfg.norm_eps);
-    const bool prefill_mode = start == 0;
     const KvEntryCodec codec{hd, rd};
-    const int nblk = codec.n_scales();
-    const std::int64_t end = start + m;
-    const int n_new = ratio ? int(end / ratio - start / ratio) : 0;
-    const std::int64_t entries_before = hs.n_entries;
-    const std::int64_t entries_after = entries_before + n_new;
-    const std::int64_t base_row = win + kMaxChunk; // row of entry 0
-
-    // Room for this call's entries (keeping the ring and the existing entries).
-    if (entries_after > ds.cap) {
-        const std::int64_t cap = std::max(entries_after, 2 * ds.cap);
-        if (Status st = grow_keep(ds.kv, g.device, std::size_t(base_row + cap) * hd * sizeof(float),
-                                  std::size_t(base_row + entries_before) * hd * sizeof(float), s);
-            !st)
-            return st;
-        ds.cap = cap;
-    }
-    float *kvbuf = static_cast<float *>(ds.kv.get());
-    float *kv = kvbuf + std::size_t(win) * hd; // this call's rows
+    const int gi = d.gpu;
     std::int64_t *pos_tok = static_cast<std::int64_t *>(g.scratch[std::size_t(Buf::PosTok)].get());
     std::int64_t *pos_q = static_cast<std::int64_t *>(g.scratch[std::size_t(Buf::PosQ)].get());
     std::int64_t *pos_iq = static_cast<std::int64_t *>(g.scratch[std::size_t(Buf::PosIq)].get());
-
-    // Query path: qr [m, q_lora_rank] BF16, q [m, H, hd] BF16.
-    float *qr = nullptr, *q = nullptr, *kv_scales = nullptr;
+    float *qr = nullptr, *q = nullptr, *kv_scales = nullptr, *kv32 = nullptr;
     Status st = scratch(g, Buf::Qr, std::size_t(m) * cfg.q_lora_rank, qr);
     if (st)
         st = scratch(g, Buf::Q, std::size_t(m) * H * hd, q);
     if (st)
-        st = scratch(g, Buf::KvScales, std::size_t(m) * nblk, kv_scales);
+        st = scratch(g, Buf::KvScales, std::size_t(m) * codec.n_scales(), kv_scales);
+    if (st)
+        st = own(m_scratch[std::size_t(gi)].kv32, g.device, std::size_t(m) * hd, kv32);
     if (st)
         st = linear(g, d.wq_a, x, m, qr, false);
     if (st)
@@ -350,66 +155,113 @@ Status CudaSession::attention(const DevBlock &d, LayerState &hs, DevState &ds, c
         st = head_norm(q, std::int64_t(m) * H, hd, eps, s);
     if (st)
         st = rope(q, m * H, hd, hd - rd, rd, pos_q, d.rope, false, s);
-    // KV path: kv [m, hd] BF16 with the nope dims FP8-simulated in blocks of 64.
+    // KV path: kv [m, hd] BF16 with the nope dims FP8-simulated in blocks of 64, then its codes.
     if (st)
-        st = linear(g, d.wkv, x, m, kv, false);
+        st = linear(g, d.wkv, x, m, kv32, false);
     if (st)
-        st = rms_norm(kv, m, hd, d.kv_norm, eps, kv, s);
+        st = rms_norm(kv32, m, hd, d.kv_norm, eps, kv32, s);
     if (st)
-        st = rope(kv, m, hd, hd - rd, rd, pos_tok, d.rope, false, s);
+        st = rope(kv32, m, hd, hd - rd, rd, pos_tok, d.rope, false, s);
     if (st)
-        st = quant_simulate(kv, m, hd, 0, hd - rd, 64, false, kv_scales, s);
-    if (!st)
+        st = quant_simulate(kv32, m, hd, 0, hd - rd, 64, false, kv_scales, s);
+    if (st)
+        st = encode_kv_rows(kv32, kv_scales, m, hd, rd,
+                            static_cast<std::uint8_t *>(ds.kv.get())
+                                + std::size_t(win) * codec.bytes(),
+                            s);
+    if (!st || !d.has_indexer)
         return st;
+    const int ih = cfg.index_n_heads, id = cfg.index_head_dim;
+    float *iq = nullptr, *hw = nullptr;
+    st = scratch(g, Buf::Iq, std::size_t(m) * ih * id, iq);
+    if (st)
+        st = scratch(g, Buf::Hw, std::size_t(m) * ih, hw);
+    // q: [m, ih, id] -> RoPE -> Hadamard -> FP4 simulation (block 32).
+    if (st)
+        st = linear(g, d.index_wq_b, qr, m, iq, false);
+    if (st)
+        st = rope(iq, m * ih, id, id - rd, rd, pos_iq, d.rope, false, s);
+    if (st)
+        st = hadamard(iq, std::int64_t(m) * ih, id, s);
+    if (st)
+        st = quant_simulate(iq, std::int64_t(m) * ih, id, 0, id, 32, true, nullptr, s);
+    if (st)
+        st = linear(g, d.index_weights_proj, x, m, hw, false);
+    if (st)
+        st = scale_round(hw, std::int64_t(m) * ih,
+                         float(std::pow(double(id), -0.5) * std::pow(double(ih), -0.5)), s);
+    return st;
+}
+
+// The position-dependent middle (never captured): the compressors and their encoded entries
+// and keys, the indexer's scores and picks, the key lists, the attention over the compact rows
+// (split over keys for decode), the value's de-rotation, the ring update. Leaves o [m, H, hd].
+Status CudaSession::attention(const DevBlock &d, DevState &ds, const float *x, int m,
+                              std::int64_t start, float *o)
+{
+    Gpu &g = gpu(d.gpu);
+    cudaStream_t s = g.stream;
+    const ModelConfig &cfg = m_cfg;
+    const int H = cfg.n_heads, hd = cfg.head_dim, rd = cfg.rope_head_dim, win = cfg.window_size;
+    const int ratio = d.host->compress_ratio;
+    const bool prefill_mode = start == 0;
+    const KvEntryCodec codec{hd, rd};
+    const std::size_t eb = codec.bytes();
+    const int nblk = codec.n_scales();
+    const std::int64_t end = start + m;
+    const int n_new = ratio ? int(end / ratio - start / ratio) : 0;
+    const std::int64_t entries_before = ds.n_entries;
+    const std::int64_t entries_after = entries_before + (d.has_compressor ? n_new : 0);
+    const std::int64_t base_row = win + kMaxChunk; // row of entry 0
+    SessionScratch &sc = m_scratch[std::size_t(d.gpu)];
+
+    // Room for this call's entries (keeping the ring, the chunk rows and the entries).
+    if (entries_after > ds.cap) {
+        const std::int64_t cap = std::max(entries_after, 2 * ds.cap);
+        if (Status st = grow_keep(ds.kv, g.device, std::size_t(base_row + cap) * eb,
+                                  std::size_t(base_row + entries_before) * eb, s);
+            !st)
+            return st;
+        ds.cap = cap;
+    }
+    auto *kvbuf = static_cast<std::uint8_t *>(ds.kv.get());
+    std::int64_t *pos_q = static_cast<std::int64_t *>(g.scratch[std::size_t(Buf::PosQ)].get());
+    float *q = static_cast<float *>(g.scratch[std::size_t(Buf::Q)].get());
 
     // Indexer (before the main compressor, as the reference): its keys, scores and picks.
     int kmax = 0;
     int *picks = nullptr, *visible = nullptr, *width = nullptr;
     std::vector<int> vis(static_cast<std::size_t>(m)), wid(static_cast<std::size_t>(m));
-    float *key_scales = nullptr;
-    const std::int64_t keys_before = d.has_indexer
-                                         ? std::int64_t(hs.index_keys.size()
-                                                        / IndexKeyCodec{cfg.index_head_dim}.bytes())
-                                         : 0;
+    Status st;
     if (d.has_indexer) {
         const int ih = cfg.index_n_heads, id = cfg.index_head_dim;
-        const std::int64_t keys_after = keys_before + n_new;
+        const std::size_t kb = IndexKeyCodec{id}.bytes();
+        const std::int64_t keys_before = ds.n_keys, keys_after = keys_before + n_new;
         if (keys_after > ds.key_cap) {
             const std::int64_t cap = std::max(keys_after, 2 * ds.key_cap);
-            if (Status gs = grow_keep(ds.keys, g.device, std::size_t(cap) * id * sizeof(float),
-                                      std::size_t(keys_before) * id * sizeof(float), s);
+            if (Status gs = grow_keep(ds.keys, g.device, std::size_t(cap) * kb,
+                                      std::size_t(keys_before) * kb, s);
                 !gs)
                 return gs;
             ds.key_cap = cap;
         }
-        float *keys = static_cast<float *>(ds.keys.get());
-        float *iq = nullptr, *hw = nullptr, *scores = nullptr;
-        st = scratch(g, Buf::Iq, std::size_t(m) * ih * id, iq);
-        if (st)
-            st = scratch(g, Buf::Hw, std::size_t(m) * ih, hw);
+        auto *keys = static_cast<std::uint8_t *>(ds.keys.get());
+        float *iq = static_cast<float *>(g.scratch[std::size_t(Buf::Iq)].get());
+        float *hw = static_cast<float *>(g.scratch[std::size_t(Buf::Hw)].get());
+        float *key32 = nullptr, *key_scales = nullptr, *scores = nullptr;
+        st = own(sc.key32, g.device, std::size_t(std::max(n_new, 1)) * id, key32);
         if (st)
             st = scratch(g, Buf::KeyScales, std::size_t(std::max(n_new, 1)) * (id / 32), key_scales);
-        // q: [m, ih, id] -> RoPE -> Hadamard -> FP4 simulation (block 32).
-        if (st)
-            st = linear(g, d.index_wq_b, qr, m, iq, false);
-        if (st)
-            st = rope(iq, m * ih, id, id - rd, rd, pos_iq, d.rope, false, s);
-        if (st)
-            st = hadamard(iq, std::int64_t(m) * ih, id, s);
-        if (st)
-            st = quant_simulate(iq, std::int64_t(m) * ih, id, 0, id, 32, true, nullptr, s);
         if (st)
             st = compress(g, d.index_compressor, d.rope, x, m, start,
                           static_cast<float *>(ds.icomp_kv.get()),
-                          static_cast<float *>(ds.icomp_score.get()),
-                          keys + std::size_t(keys_before) * id, key_scales, n_new);
+                          static_cast<float *>(ds.icomp_score.get()), key32, key_scales, n_new);
         if (st)
-            st = linear(g, d.index_weights_proj, x, m, hw, false);
-        if (st)
-            st = scale_round(hw, std::int64_t(m) * ih,
-                             float(std::pow(double(id), -0.5) * std::pow(double(ih), -0.5)), s);
+            st = encode_index_keys(key32, key_scales, n_new, id,
+                                   keys + std::size_t(keys_before) * kb, s);
         if (!st)
             return st;
+        ds.n_keys = keys_after;
         for (int i = 0; i < m; ++i) {
             const int v = int((start + i + 1) / 4);
             vis[std::size_t(i)] = v;
@@ -427,28 +279,29 @@ Status CudaSession::attention(const DevBlock &d, LayerState &hs, DevState &ds, c
         if (st)
             st = scratch(g, Buf::Picks, std::size_t(m) * std::max(kmax, 1), picks);
         if (st && kmax > 0)
-            st = indexer_scores(iq, hw, m, ih, id, keys, n_keys_total, visible, scores, s);
+            st = indexer_scores_kv(iq, hw, m, ih, id, keys, n_keys_total, visible, scores, s);
         if (st && kmax > 0)
             st = topk(scores, m, n_keys_total, kmax, picks, s);
         if (!st)
             return st;
-        pend.key_first = keys_before;
-        pend.keys = n_new;
     }
 
-    // Main compressor: the new entries go straight to their rows.
-    float *entry_scales = nullptr;
+    // Main compressor: the new entries are encoded straight into their rows.
     if (d.has_compressor) {
-        st = scratch(g, Buf::EntryScales, std::size_t(std::max(n_new, 1)) * nblk, entry_scales);
+        float *entry32 = nullptr, *entry_scales = nullptr;
+        st = own(sc.entry32, g.device, std::size_t(std::max(n_new, 1)) * hd, entry32);
+        if (st)
+            st = scratch(g, Buf::EntryScales, std::size_t(std::max(n_new, 1)) * nblk, entry_scales);
         if (st)
             st = compress(g, d.compressor, d.rope, x, m, start,
                           static_cast<float *>(ds.comp_kv.get()),
-                          static_cast<float *>(ds.comp_score.get()),
-                          kvbuf + std::size_t(base_row + entries_before) * hd, entry_scales, n_new);
+                          static_cast<float *>(ds.comp_score.get()), entry32, entry_scales, n_new);
+        if (st)
+            st = encode_kv_rows(entry32, entry_scales, n_new, hd, rd,
+                                kvbuf + std::size_t(base_row + entries_before) * eb, s);
         if (!st)
             return st;
-        pend.entry_first = entries_before;
-        pend.entries = n_new;
+        ds.n_entries = entries_after;
     }
 
     // Key lists: [window part][compressed part], -1 = no key (trailing -1 change nothing).
@@ -479,34 +332,46 @@ Status CudaSession::attention(const DevBlock &d, LayerState &hs, DevState &ds, c
     st = upload(g, Buf::Idx, idx, didx);
     if (st && d.has_indexer && kmax > 0)
         st = picks_to_idx(picks, m, kmax, visible, width, int(base_row), didx, n_keys, wq, s);
-    float *o = nullptr, *z = nullptr;
+    if (sc.sm_count == 0) {
+        CUDA_CHECK(cudaDeviceGetAttribute(&sc.sm_count, cudaDevAttrMultiProcessorCount, g.device));
+        sc.sm_count = std::max(sc.sm_count, 1);
+    }
+    const AttentionSplit split = plan_attention_split(m, H, n_keys, sc.sm_count);
+    float *partials = nullptr;
+    if (st && split.splits > 1)
+        st = own(sc.partials, g.device, std::size_t(m) * H * split.splits * (hd + 2), partials);
     if (st)
-        st = scratch(g, Buf::O, std::size_t(m) * H * hd, o);
-    if (st)
-        st = sparse_attention(q, m, H, hd, kvbuf, didx, n_keys, d.attn_sink,
-                              float(std::pow(double(hd), -0.5)), o, s);
+        st = sparse_attention_kv(q, m, H, hd, rd, kvbuf, didx, n_keys, d.attn_sink,
+                                 float(std::pow(double(hd), -0.5)), split, partials, o, s);
     // De-rotate the value's rope part at the query position.
     if (st)
         st = rope(o, m * H, hd, hd - rd, rd, pos_q, d.rope, true, s);
     if (!st)
         return st;
 
-    // The ring keeps the last `win` tokens (slot p % win): at most two contiguous runs.
+    // The ring keeps the last `win` tokens (slot p % win): at most two contiguous runs of rows.
     const int i0 = std::max(0, m - win);
     for (int i = i0; i < m;) {
         const int slot = int((start + i) % win);
         const int run = std::min(m - i, win - slot);
-        CUDA_CHECK(cudaMemcpyAsync(kvbuf + std::size_t(slot) * hd, kv + std::size_t(i) * hd,
-                                   std::size_t(run) * hd * sizeof(float), cudaMemcpyDeviceToDevice,
-                                   s));
+        CUDA_CHECK(cudaMemcpyAsync(kvbuf + std::size_t(slot) * eb, kvbuf + std::size_t(win + i) * eb,
+                                   std::size_t(run) * eb, cudaMemcpyDeviceToDevice, s));
         i += run;
     }
-    pend.ring_first = i0;
-    pend.ring_rows = m - i0;
+    return Status::ok();
+}
 
-    // Output projections: z [m, o_groups * o_lora_rank] (grouped einsum), out [m, dim].
-    const int groups = cfg.o_groups, rank = cfg.o_lora_rank, gin = H * hd / groups;
-    st = scratch(g, Buf::Z, std::size_t(m) * groups * rank, z);
+// The output projections (captured for decode with the next sub-layer's mHC, see block()):
+// z [m, o_groups * o_lora_rank] (grouped einsum), out [m, dim].
+Status CudaSession::attention_out(const DevBlock &d, int m, float *out)
+{
+    Gpu &g = gpu(d.gpu);
+    cudaStream_t s = g.stream;
+    const int H = m_cfg.n_heads, hd = m_cfg.head_dim;
+    const int groups = m_cfg.o_groups, rank = m_cfg.o_lora_rank, gin = H * hd / groups;
+    float *o = static_cast<float *>(g.scratch[std::size_t(Buf::O)].get());
+    float *z = nullptr;
+    Status st = scratch(g, Buf::Z, std::size_t(m) * groups * rank, z);
     if (st && m >= kCublasMinRows && d.wo_a.kind == WeightKind::BF16) {
         std::uint16_t *xb = nullptr;
         st = scratch(g, Buf::LinXb, std::size_t(m) * H * hd, xb);
@@ -520,101 +385,7 @@ Status CudaSession::attention(const DevBlock &d, LayerState &hs, DevState &ds, c
     }
     if (st)
         st = linear(g, d.wo_b, z, m, out, false);
-    if (!st)
-        return st;
-
-    // Stage the state update for the host (copied with the router's choice, one sync).
-    const int id = cfg.index_head_dim;
-    std::size_t off = 0;
-    auto take = [&](std::size_t bytes) {
-        const std::size_t at = off;
-        off = (off + bytes + 255) / 256 * 256;
-        return at;
-    };
-    pend.ring_off = take(std::size_t(pend.ring_rows) * hd * 4);
-    pend.ring_scale_off = take(std::size_t(pend.ring_rows) * nblk * 4);
-    pend.entry_off = take(std::size_t(pend.entries) * hd * 4);
-    pend.entry_scale_off = take(std::size_t(pend.entries) * nblk * 4);
-    pend.key_off = take(std::size_t(pend.keys) * id * 4);
-    pend.key_scale_off = take(std::size_t(pend.keys) * (id / 32) * 4);
-    pend.comp_off = take(hs.compressor.kv.size() * 2 * 4);
-    pend.icomp_off = take(hs.index_compressor.kv.size() * 2 * 4);
-    pend.route_off = take(std::size_t(m) * cfg.n_activated_experts * 8);
-    if (Status ps = g.staging.ensure(off); !ps)
-        return ps;
-    std::uint8_t *stg = g.staging.get();
-    auto d2h = [&](std::size_t at, const void *src, std::size_t bytes) -> Status {
-        if (bytes)
-            CUDA_CHECK(cudaMemcpyAsync(stg + at, src, bytes, cudaMemcpyDeviceToHost, s));
-        return Status::ok();
-    };
-    st = d2h(pend.ring_off, kv + std::size_t(i0) * hd, std::size_t(pend.ring_rows) * hd * 4);
-    if (st)
-        st = d2h(pend.ring_scale_off, kv_scales + std::size_t(i0) * nblk,
-                 std::size_t(pend.ring_rows) * nblk * 4);
-    if (st)
-        st = d2h(pend.entry_off, kvbuf + std::size_t(base_row + entries_before) * hd,
-                 std::size_t(pend.entries) * hd * 4);
-    if (st)
-        st = d2h(pend.entry_scale_off, entry_scales, std::size_t(pend.entries) * nblk * 4);
-    if (st && pend.keys)
-        st = d2h(pend.key_off, static_cast<float *>(ds.keys.get()) + std::size_t(keys_before) * id,
-                 std::size_t(pend.keys) * id * 4);
-    if (st)
-        st = d2h(pend.key_scale_off, key_scales, std::size_t(pend.keys) * (id / 32) * 4);
-    const std::size_t cbytes = hs.compressor.kv.size() * 4;
-    if (st && cbytes) {
-        st = d2h(pend.comp_off, ds.comp_kv.get(), cbytes);
-        if (st)
-            st = d2h(pend.comp_off + cbytes, ds.comp_score.get(), cbytes);
-    }
-    const std::size_t ibytes = hs.index_compressor.kv.size() * 4;
-    if (st && ibytes) {
-        st = d2h(pend.icomp_off, ds.icomp_kv.get(), ibytes);
-        if (st)
-            st = d2h(pend.icomp_off + ibytes, ds.icomp_score.get(), ibytes);
-    }
     return st;
-}
-
-void CudaSession::apply(const Pending &p, LayerState &hs, const std::uint8_t *stg,
-                        std::int64_t start) const
-{
-    const int hd = m_cfg.head_dim, id = m_cfg.index_head_dim;
-    const KvEntryCodec codec{hd, m_cfg.rope_head_dim};
-    const int nblk = codec.n_scales();
-    auto floats = [&](std::size_t off) { return reinterpret_cast<const float *>(stg + off); };
-    for (int r = 0; r < p.ring_rows; ++r) {
-        const std::int64_t pos = start + p.ring_first + r; // chunk row -> absolute position
-        codec.encode(floats(p.ring_off) + std::size_t(r) * hd,
-                     floats(p.ring_scale_off) + std::size_t(r) * nblk,
-                     hs.window.data() + std::size_t(pos % m_cfg.window_size) * codec.bytes());
-    }
-    if (p.entries) {
-        hs.compressed.resize(std::size_t(p.entry_first + p.entries) * codec.bytes());
-        for (int e = 0; e < p.entries; ++e)
-            codec.encode(floats(p.entry_off) + std::size_t(e) * hd,
-                         floats(p.entry_scale_off) + std::size_t(e) * nblk,
-                         hs.compressed.data() + std::size_t(p.entry_first + e) * codec.bytes());
-        hs.n_entries = p.entry_first + p.entries;
-    }
-    if (p.keys) {
-        const IndexKeyCodec kc{id};
-        hs.index_keys.resize(std::size_t(p.key_first + p.keys) * kc.bytes());
-        for (int e = 0; e < p.keys; ++e)
-            kc.encode(floats(p.key_off) + std::size_t(e) * id,
-                      floats(p.key_scale_off) + std::size_t(e) * (id / 32),
-                      hs.index_keys.data() + std::size_t(p.key_first + e) * kc.bytes());
-    }
-    auto slots = [&](CompressorState &cs, std::size_t off) {
-        const std::size_t n = cs.kv.size();
-        std::memcpy(cs.kv.data(), stg + off, n * 4);
-        std::memcpy(cs.score.data(), stg + off + n * 4, n * 4);
-    };
-    if (!hs.compressor.kv.empty())
-        slots(hs.compressor, p.comp_off);
-    if (!hs.index_compressor.kv.empty())
-        slots(hs.index_compressor, p.icomp_off);
 }
 
 Status CudaSession::moe(const DevBlock &d, const float *x, const std::int32_t *tokens, int m,
@@ -750,14 +521,15 @@ Status CudaSession::moe(const DevBlock &d, const float *x, const std::int32_t *t
     return st;
 }
 
-Status CudaSession::block(const DevBlock &d, LayerState &hs, DevState &ds, float *x,
+Status CudaSession::block(int index, const DevBlock &d, LayerState &hs, DevState &ds, float *x,
                           const std::int32_t *tokens, int m, std::int64_t start)
 {
     Gpu &g = gpu(d.gpu);
     cudaStream_t s = g.stream;
     const int hc = m_cfg.hc_mult, dim = m_cfg.dim;
     const float eps = float(m_cfg.norm_eps), hc_eps = float(m_cfg.hc_eps);
-    float *residual = nullptr, *y = nullptr, *sub = nullptr, *post = nullptr, *comb = nullptr;
+    float *residual = nullptr, *y = nullptr, *sub = nullptr, *post = nullptr, *comb = nullptr,
+          *o = nullptr;
     Status st = scratch(g, Buf::Residual, std::size_t(m) * hc * dim, residual);
     if (st)
         st = scratch(g, Buf::Y, std::size_t(m) * dim, y);
@@ -767,27 +539,46 @@ Status CudaSession::block(const DevBlock &d, LayerState &hs, DevState &ds, float
         st = scratch(g, Buf::Post, std::size_t(m) * hc, post);
     if (st)
         st = scratch(g, Buf::Comb, std::size_t(m) * hc * hc, comb);
+    if (st)
+        st = scratch(g, Buf::O, std::size_t(m) * m_cfg.n_heads * m_cfg.head_dim, o);
+    // The router's choice comes back through the staging buffer (moe()).
+    if (st)
+        st = g.staging.ensure(std::size_t(m) * m_cfg.n_activated_experts * 8);
     if (!st)
         return st;
     const std::size_t xbytes = std::size_t(m) * hc * dim * sizeof(float);
     m_block_start = start;
-    Pending pend;
-    CUDA_CHECK(cudaMemcpyAsync(residual, x, xbytes, cudaMemcpyDeviceToDevice, s));
-    st = hc_pre(residual, m, hc, dim, d.hc_attn.fn, d.hc_attn.scale, d.hc_attn.base,
-                m_cfg.hc_sinkhorn_iters, hc_eps, eps, y, post, comb, s);
+    const Pending pend;
+    // mHC pre of the attention sub-layer, its norm, the query/KV projections: no launch depends
+    // on the position (RoPE reads the positions from device memory), so decode replays a graph.
+    st = segment(g, kSegQkv, index, m, &ds, [&]() -> Status {
+        CUDA_CHECK(cudaMemcpyAsync(residual, x, xbytes, cudaMemcpyDeviceToDevice, s));
+        Status r = hc_pre(residual, m, hc, dim, d.hc_attn.fn, d.hc_attn.scale, d.hc_attn.base,
+                          m_cfg.hc_sinkhorn_iters, hc_eps, eps, y, post, comb, s);
+        if (r)
+            r = rms_norm(y, m, dim, d.attn_norm, eps, y, s);
+        if (r)
+            r = attention_qkv(d, ds, y, m);
+        return r;
+    });
     if (st)
-        st = rms_norm(y, m, dim, d.attn_norm, eps, y, s);
+        st = attention(d, ds, y, m, start, o);
+    // Output projections, mHC post, and the FFN sub-layer's mHC pre and norm: again free of the
+    // position, up to the router (moe(), whose choice the host reads).
     if (st)
-        st = attention(d, hs, ds, y, m, start, sub, pend);
-    if (st)
-        st = hc_post(sub, residual, post, comb, m, hc, dim, x, s);
-    if (!st)
-        return st;
-    CUDA_CHECK(cudaMemcpyAsync(residual, x, xbytes, cudaMemcpyDeviceToDevice, s));
-    st = hc_pre(residual, m, hc, dim, d.hc_ffn.fn, d.hc_ffn.scale, d.hc_ffn.base,
-                m_cfg.hc_sinkhorn_iters, hc_eps, eps, y, post, comb, s);
-    if (st)
-        st = rms_norm(y, m, dim, d.ffn_norm, eps, y, s);
+        st = segment(g, kSegOut, index, m, &ds, [&]() -> Status {
+            Status r = attention_out(d, m, sub);
+            if (r)
+                r = hc_post(sub, residual, post, comb, m, hc, dim, x, s);
+            if (!r)
+                return r;
+            CUDA_CHECK(cudaMemcpyAsync(residual, x, xbytes, cudaMemcpyDeviceToDevice, s));
+            r = hc_pre(residual, m, hc, dim, d.hc_ffn.fn, d.hc_ffn.scale, d.hc_ffn.base,
+                       m_cfg.hc_sinkhorn_iters, hc_eps, eps, y, post, comb, s);
+            if (r)
+                r = rms_norm(y, m, dim, d.ffn_norm, eps, y, s);
+            return r;
+        });
     if (st)
         st = moe(d, y, tokens, m, sub, hs, pend);
     if (st)
@@ -795,14 +586,14 @@ Status CudaSession::block(const DevBlock &d, LayerState &hs, DevState &ds, float
     return st;
 }
 
+// hc_head, the final norm and the head linear for `rows` positions: logits [rows, vocab] FP32 on
+// the device.
 Status CudaSession::head(Gpu &g, const float *h, int rows, const DevHc &hc, const float *norm,
-                         float *logits_host)
+                         float *logits)
 {
-    const int dim = m_cfg.dim, vocab = m_cfg.vocab_size;
-    float *xh = nullptr, *logits = nullptr;
+    const int dim = m_cfg.dim;
+    float *xh = nullptr;
     Status st = scratch(g, Buf::Xh, std::size_t(rows) * dim, xh);
-    if (st)
-        st = scratch(g, Buf::Logits, std::size_t(rows) * vocab, logits);
     if (st)
         st = hc_head(h, rows, m_cfg.hc_mult, dim, hc.fn, hc.scale, hc.base, float(m_cfg.hc_eps),
                      float(m_cfg.norm_eps), xh, g.stream);
@@ -810,12 +601,7 @@ Status CudaSession::head(Gpu &g, const float *h, int rows, const DevHc &hc, cons
         st = rms_norm(xh, rows, dim, norm, float(m_cfg.norm_eps), xh, g.stream);
     if (st)
         st = linear(g, m_model->head, xh, rows, logits, true);
-    if (!st)
-        return st;
-    CUDA_CHECK(cudaMemcpyAsync(logits_host, logits, std::size_t(rows) * vocab * sizeof(float),
-                               cudaMemcpyDeviceToHost, g.stream));
-    CUDA_CHECK(cudaStreamSynchronize(g.stream));
-    return Status::ok();
+    return st;
 }
 
 Status CudaSession::move_residual(int target, std::size_t count, int &cur, Gpu *&g, float *&h)
@@ -835,7 +621,7 @@ Status CudaSession::move_residual(int target, std::size_t count, int &cur, Gpu *
 }
 
 Status CudaSession::run(KvState &state, const std::int32_t *tokens, int m, std::vector<float> *all,
-                        std::vector<float> &last_logits, std::vector<float> &last_hidden)
+                        bool host_logits, std::vector<float> &last_logits)
 {
     const ModelConfig &cfg = m_cfg;
     const int hc = cfg.hc_mult, dim = cfg.dim;
@@ -877,7 +663,7 @@ Status CudaSession::run(KvState &state, const std::int32_t *tokens, int m, std::
                 return st;
         const std::int32_t *bt = static_cast<const std::int32_t *>(
             g->scratch[std::size_t(Buf::Tokens)].get());
-        if (Status st = block(d, state.layers[std::size_t(l)], m_state[std::size_t(l)], h, bt, m,
+        if (Status st = block(l, d, state.layers[std::size_t(l)], m_state[std::size_t(l)], h, bt, m,
                               start);
             !st)
             return Status::error("layer " + std::to_string(l) + ": " + st.message());
@@ -888,33 +674,56 @@ Status CudaSession::run(KvState &state, const std::int32_t *tokens, int m, std::
         if (Status st = move_residual(last, m * row, cur, g, h); !st)
             return st;
     const int vocab = cfg.vocab_size;
+    float *dlogits = nullptr;
+    if (Status st = own(m_logits, g->device, std::size_t(vocab), dlogits); !st)
+        return st;
     if (all) {
         const std::size_t at = all->size();
         all->resize(at + std::size_t(m) * vocab);
         constexpr int kHeadRows = 128;
+        float *logits = nullptr;
         for (int r = 0; r < m; r += kHeadRows) {
             const int rows = std::min(kHeadRows, m - r);
-            if (Status st = head(*g, h + std::size_t(r) * row, rows, m_model->hc_head,
-                                 m_model->norm, all->data() + at + std::size_t(r) * vocab);
-                !st)
+            Status st = scratch(*g, Buf::Logits, std::size_t(rows) * vocab, logits);
+            if (st)
+                st = head(*g, h + std::size_t(r) * row, rows, m_model->hc_head, m_model->norm,
+                          logits);
+            if (!st)
                 return st;
+            CUDA_CHECK(cudaMemcpyAsync(all->data() + at + std::size_t(r) * vocab, logits,
+                                       std::size_t(rows) * vocab * sizeof(float),
+                                       cudaMemcpyDeviceToHost, g->stream));
+            if (r + rows == m) // the last position's row stays on the device for the sampler
+                CUDA_CHECK(cudaMemcpyAsync(dlogits, logits + std::size_t(rows - 1) * vocab,
+                                           std::size_t(vocab) * sizeof(float),
+                                           cudaMemcpyDeviceToDevice, g->stream));
+            CUDA_CHECK(cudaStreamSynchronize(g->stream));
         }
         last_logits.assign(all->end() - vocab, all->end());
+        m_host_logits = true;
     } else {
-        last_logits.resize(std::size_t(vocab));
-        if (Status st = head(*g, h + std::size_t(m - 1) * row, 1, m_model->hc_head, m_model->norm,
-                             last_logits.data());
+        const float *hl = h + std::size_t(m - 1) * row;
+        if (Status st = segment(*g, kSegHead, -1, m, nullptr,
+                                [&]() {
+                                    return head(*g, hl, 1, m_model->hc_head, m_model->norm, dlogits);
+                                });
             !st)
             return st;
+        last_logits.resize(std::size_t(vocab));
+        m_host_logits = host_logits;
+        if (host_logits) {
+            CUDA_CHECK(cudaMemcpyAsync(last_logits.data(), dlogits,
+                                       std::size_t(vocab) * sizeof(float), cudaMemcpyDeviceToHost,
+                                       g->stream));
+            CUDA_CHECK(cudaStreamSynchronize(g->stream));
+        }
     }
-    std::vector<float> hidden(row);
-    CUDA_CHECK(cudaMemcpyAsync(hidden.data(), h + std::size_t(m - 1) * row, row * sizeof(float),
-                               cudaMemcpyDeviceToHost, g->stream));
-    CUDA_CHECK(cudaStreamSynchronize(g->stream));
+    m_logits_dev = true;
 
     if (!m_model->mtp.empty()) {
-        // MTP inputs for positions start-1 .. start+m-2: (h_q, token q+1), as forward_chunk.
-        const bool with_prev = start > 0 && state.mtp_tokens == start - 1 && !last_hidden.empty();
+        // MTP inputs for positions start-1 .. start+m-2: (h_q, token q+1), as forward_chunk; the
+        // previous call's final residual is still in m_hidden.
+        const bool with_prev = start > 0 && state.mtp_tokens == start - 1 && m_hidden_dev;
         const int first = with_prev ? 0 : 1;
         const int mm = m - first;
         if (mm > 0) {
@@ -933,8 +742,8 @@ Status CudaSession::run(KvState &state, const std::int32_t *tokens, int m, std::
             if (!st)
                 return st;
             if (with_prev)
-                CUDA_CHECK(cudaMemcpyAsync(mh, last_hidden.data(), row * sizeof(float),
-                                           cudaMemcpyHostToDevice, g->stream));
+                CUDA_CHECK(cudaMemcpyAsync(mh, m_hidden.get(), row * sizeof(float),
+                                           cudaMemcpyDeviceToDevice, g->stream));
             if (m > 1)
                 CUDA_CHECK(cudaMemcpyAsync(mh + std::size_t(with_prev ? 1 : 0) * row, h,
                                            std::size_t(m - 1) * row * sizeof(float),
@@ -965,32 +774,43 @@ Status CudaSession::run(KvState &state, const std::int32_t *tokens, int m, std::
             const std::int64_t mstart = state.mtp_tokens;
             if (Status ps = positions(*g, mstart, mm); !ps)
                 return ps;
-            if (Status bs = block(d, state.mtp.front(), m_state[std::size_t(cfg.n_layers)], mh,
-                                  dnext, mm, mstart);
+            if (Status bs = block(cfg.n_layers, d, state.mtp.front(),
+                                  m_state[std::size_t(cfg.n_layers)], mh, dnext, mm, mstart);
                 !bs)
                 return Status::error("MTP block: " + bs.message());
             state.mtp_tokens = mstart + mm;
         }
     }
-    last_hidden = std::move(hidden);
+    // This call's last final residual, kept on the device (the next call's MTP input).
+    float *dh = nullptr;
+    if (Status st = own(m_hidden, g->device, row, dh); !st)
+        return st;
+    CUDA_CHECK(cudaMemcpyAsync(dh, h + std::size_t(m - 1) * row, row * sizeof(float),
+                               cudaMemcpyDeviceToDevice, g->stream));
+    m_hidden_dev = true;
+    m_host_hidden = false;
     state.n_tokens = start + m;
     return Status::ok();
 }
 
 Status CudaSession::forward(KvState &state, const std::int32_t *tokens, int n,
                             std::vector<float> *all, std::vector<float> &last_logits,
-                            std::vector<float> &last_hidden)
+                            std::vector<float> &last_hidden, bool host_logits)
 {
     std::lock_guard<std::mutex> lock(m_model->run);
-    if (!m_synced) {
-        if (Status st = upload_state(state); !st)
+    if (!m_broken)
+        return m_broken;
+    if (!m_device_valid) {
+        if (Status st = upload_state(state, last_logits, last_hidden); !st)
             return st;
-        m_synced = true;
+        m_device_valid = true;
     }
     if (all)
         all->clear();
+    const DeviceStats before = cache_counters();
     const int win = m_cfg.window_size;
-    for (int done = 0; done < n;) {
+    Status result;
+    for (int done = 0; done < n && result;) {
         // Pieces of at most kMaxChunk tokens, fewer when the indexer's score matrix
         // [piece, entries] would pass 64 Mi floats; never shorter than a window (see
         // kMaxChunk) unless it is the rest.
@@ -999,17 +819,29 @@ Status CudaSession::forward(KvState &state, const std::int32_t *tokens, int n,
         piece = int(
             std::min<std::int64_t>(piece, std::max<std::int64_t>(win, (64ll << 20) / end_entries)));
         piece = std::min(piece, n - done);
-        if (Status st = run(state, tokens + done, piece, all, last_logits, last_hidden); !st) {
-            // The device state may be half updated: upload the host state before the next call.
-            m_synced = false;
-            return st;
+        result = run(state, tokens + done, piece, all, host_logits, last_logits);
+        if (result) {
+            m_host_stale = true;
+            done += piece;
         }
-        done += piece;
     }
-    return Status::ok();
+    const DeviceStats after = cache_counters();
+    m_stats.expert_cache_hits += after.expert_cache_hits - before.expert_cache_hits;
+    m_stats.expert_cache_misses += after.expert_cache_misses - before.expert_cache_misses;
+    if (result)
+        last_hidden.resize(std::size_t(m_cfg.hc_mult) * m_cfg.dim); // contents: sync_host
+    if (!result) {
+        // The device state may be half updated. While the host state is still the session's,
+        // upload it again before the next call; once the device held the only copy, the session
+        // cannot go on (load() a saved state to recover).
+        if (m_host_stale)
+            m_broken = Status::error("the device state is incomplete after a failed call ("
+                                     + result.message() + "); load a saved state");
+        else
+            m_device_valid = false;
+    }
+    return result;
 }
-
-} // namespace
 
 std::unique_ptr<DeviceSession> CudaModel::create_session() const
 {

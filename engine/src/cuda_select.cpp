@@ -7,6 +7,8 @@
 #include "tensor_directory.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 namespace folio {
 
@@ -15,9 +17,8 @@ namespace {
 // Per GPU, kept free for activations and scratch (a prefill chunk of 2,048 tokens), cuBLAS's
 // workspace and the CUDA context.
 constexpr std::uint64_t kReserveBytes = 3ull << 30;
-// The device keeps the KV state as FP32 vectors for its kernels (the host copy is compact):
-// about four times the compact bytes per token.
-constexpr std::uint64_t kDeviceKvFactor = 4;
+// The device keeps the KV state in the compact layout, the host copy's bytes per token.
+constexpr std::uint64_t kDeviceKvFactor = 1;
 constexpr std::uint64_t kDefaultContext = 131072;
 
 } // namespace
@@ -48,7 +49,16 @@ Result<std::shared_ptr<const DeviceModel>> open_device_backend(
     if (!choice->cuda)
         return std::shared_ptr<const DeviceModel>();
 #ifdef FOLIO_HAVE_CUDA
-    return load_cuda_model(weights, *choice);
+    auto model = load_cuda_model(weights, *choice);
+    if (!model)
+        return model.status();
+    // CUDA graphs for the decode step unless switched off (a debugging aid, and the baseline of
+    // the graphs-on/off comparison): the option, or FOLIO_CUDA_GRAPHS=0 in the environment.
+    const char *env = std::getenv("FOLIO_CUDA_GRAPHS");
+    const bool graphs = options.cuda_graphs && !(env && std::string(env) == "0");
+    // The model was created just now and is not shared yet: setting it is safe.
+    std::const_pointer_cast<DeviceModel>(*model)->set_graphs_enabled(graphs);
+    return model;
 #else
     // choose_backend never picks CUDA in a build without it (devices.cuda_compiled is false).
     return Status::error("device " + choice->device + ": no CUDA backend in this build");

@@ -4,8 +4,11 @@
 // weight upload rate, decode time per layer against the HBM roofline of the bytes a decode step
 // must read, decode per layer with the state filled synthetically to 8K and to 1M tokens, prefill
 // tokens/s at the requested lengths against the FP8 matrix roofline, and the whole-model decode
-// rate extrapolated to 43 layers. Rows go to stdout in folio-bench-cuda's table format and to a
-// JSON fragment.
+// rate extrapolated to 43 layers. Decode steps run as generate() runs them: the state resident on
+// the device, the logits left there and the next token picked by the GPU sampler (only its id
+// comes back); with CUDA graphs and, as the baseline of the same run, without; the sampler alone;
+// and a decode with the routed experts behind a device cache (hit rate). Rows go to stdout in
+// folio-bench-cuda's table format and to a JSON fragment.
 #include "cuda_bench_model.h"
 
 #include <chrono>
@@ -14,6 +17,7 @@
 
 #include "backend_plan.h"
 #include "cuda_backend.h"
+#include "folio/sampling.h"
 #include "kv_state.h"
 #include "model/weights.h"
 #include "safetensors.h"
@@ -88,23 +92,60 @@ double layer_flops_per_token(const ModelConfig &c, int ratio)
     return 2.0 * macs;
 }
 
-// Mean time of one decode step with `context` tokens in the state (after a warm-up step).
-Result<double> decode_ms(const DeviceModel &model, const ModelConfig &cfg, std::int64_t context,
-                         int steps)
+// The sampling of the timed decode steps (as a chat would: temperature, nucleus).
+SamplingParams bench_sampling()
+{
+    return SamplingParams{0.8f, 0, 0.95f, 0.0f, 7};
+}
+
+struct DecodeTiming
+{
+    double step_ms = 0;   // one decode step: forward (logits stay on the device) + GPU sample
+    double sample_ms = 0; // the GPU sampler alone, per token
+    DeviceStats stats;    // the session's counters over the timed steps
+};
+
+// Mean time of one decode step with `context` tokens in the state, as generate() runs it, after
+// three warm-up steps (the CUDA graphs are captured on the second).
+Result<DecodeTiming> decode_ms(const DeviceModel &model, const ModelConfig &cfg,
+                               std::int64_t context, int steps, bool graphs)
 {
     KvState st = synthetic_state(cfg, context);
     auto s = model.create_session();
+    s->set_graphs(graphs);
+    auto sampler = Sampler::create(bench_sampling());
+    if (!sampler)
+        return sampler.status();
     std::vector<float> last, hidden;
     std::int32_t tok = 1000 % cfg.vocab_size;
     if (Status r = s->forward(st, &tok, 1, nullptr, last, hidden); !r) // uploads the state
         return r;
-    const auto t0 = Clock::now();
-    for (int i = 0; i < steps; ++i) {
-        tok = (tok + 7919) % cfg.vocab_size;
-        if (Status r = s->forward(st, &tok, 1, nullptr, last, hidden); !r)
+    auto step = [&]() -> Status {
+        auto next = s->sample(last, *sampler);
+        if (!next)
+            return next.status();
+        tok = *next;
+        return s->forward(st, &tok, 1, nullptr, last, hidden, false);
+    };
+    for (int i = 0; i < 3; ++i)
+        if (Status r = step(); !r)
             return r;
-    }
-    return seconds_since(t0) * 1e3 / steps;
+    const DeviceStats before = s->stats();
+    DecodeTiming t;
+    auto t0 = Clock::now();
+    for (int i = 0; i < steps; ++i)
+        if (Status r = step(); !r)
+            return r;
+    t.step_ms = seconds_since(t0) * 1e3 / steps;
+    t.stats = s->stats();
+    t.stats.expert_cache_hits -= before.expert_cache_hits;
+    t.stats.expert_cache_misses -= before.expert_cache_misses;
+    t0 = Clock::now();
+    for (int i = 0; i < steps; ++i)
+        if (auto next = s->sample(last, *sampler); !next)
+            return next.status();
+    t.sample_ms = seconds_since(t0) * 1e3 / steps;
+    return t;
 }
 
 } // namespace
@@ -152,32 +193,44 @@ int run_model_bench(const std::string &dir, const std::vector<int> &prefill_leng
         step_bytes += double(bytes.layer_dense[std::size_t(l)])
                       + double(c.n_activated_experts) * double(bytes.expert);
     const double roof_layer_ms = step_bytes / L / (hbm_gbs * 1e9) * 1e3;
-    auto d8k = decode_ms(**model, c, 8192, 20);
+    auto d8k = decode_ms(**model, c, 8192, 20, true);
+    auto d8k_direct = decode_ms(**model, c, 8192, 20, false); // baseline: no CUDA graphs
     // The last positions of a 1M context (room for the timed steps).
     auto d1m = decode_ms(**model, c,
-                         std::min<std::int64_t>(1048576, c.max_position_embeddings) - 64, 10);
-    if (!d8k || !d1m) {
+                         std::min<std::int64_t>(1048576, c.max_position_embeddings) - 64, 10, true);
+    if (!d8k || !d8k_direct || !d1m) {
         std::fprintf(stderr, "folio-bench-cuda: decode: %s\n",
-                     (!d8k ? d8k.status() : d1m.status()).message().c_str());
+                     (!d8k          ? d8k.status()
+                      : !d8k_direct ? d8k_direct.status()
+                                    : d1m.status())
+                         .message()
+                         .c_str());
         return 1;
     }
-    const double layer8k = *d8k / L, layer1m = *d1m / L; // the head's share included
+    const double layer8k = d8k->step_ms / L, layer1m = d1m->step_ms / L; // head + sampling included
+    const double layer8k_direct = d8k_direct->step_ms / L;
     const double whole_ms = layer8k * 43;
 
     std::printf("model %s: %d layers, upload %.1f s (%.1f GB/s)\n", dir.c_str(), L, load_s,
                 upload_gbs);
     std::printf("%-44s %10.3f ms %11.0f%%\n", "forward decode / layer at 8K (HBM roofline)",
                 layer8k, 100.0 * roof_layer_ms / layer8k);
+    std::printf("%-44s %10.3f ms %11.2fx\n", "forward decode / layer 8K, graphs off (on/off)",
+                layer8k_direct, layer8k_direct / layer8k);
+    std::printf("%-44s %10.3f ms %12s\n", "GPU sampling (T 0.8, top-p 0.95, full vocab)",
+                d8k->sample_ms, "-");
     std::printf("%-44s %10.3f ms %11.0f%%\n", "forward decode / layer at 1M (vs 8K)", layer1m,
                 100.0 * layer8k / layer1m);
     std::printf("%-44s %7.1f tok/s %12s\n", "forward decode extrapolated to 43 layers",
                 1e3 / whole_ms, "-");
-    char buf[256];
+    char buf[512];
     std::snprintf(buf, sizeof buf,
                   "\"model_layers\":%d,\"upload_gbs\":%.2f,\"forward_decode_layer_8k_ms\":%.4f,"
+                  "\"forward_decode_layer_8k_nographs_ms\":%.4f,\"gpu_sample_ms\":%.4f,"
                   "\"forward_decode_layer_1m_ms\":%.4f,\"forward_decode_roofline_ms\":%.4f,"
                   "\"forward_decode_43_tokens_per_s\":%.2f",
-                  L, upload_gbs, layer8k, layer1m, roof_layer_ms, 1e3 / whole_ms);
+                  L, upload_gbs, layer8k, layer8k_direct, d8k->sample_ms, layer1m, roof_layer_ms,
+                  1e3 / whole_ms);
     json += buf;
 
     // Prefill at each length from an empty state, one timed call each. A length is skipped when
@@ -225,6 +278,38 @@ int run_model_bench(const std::string &dir, const std::vector<int> &prefill_leng
                       full_tps, n, tflops);
         json += buf;
     }
+
+    // The routed experts in pinned host memory behind a device cache of a quarter of them: decode
+    // at 8K, its time and the cache's hit rate over the timed steps (the first model is released
+    // first: two copies need not fit).
+    model->reset();
+    BackendChoice cached = choice;
+    cached.plan.experts_on_host = true;
+    cached.plan.stages.front().expert_cache_slots
+        = std::max<std::uint64_t>(std::uint64_t(c.n_activated_experts),
+                                  std::uint64_t(L) * c.n_routed_experts / 4);
+    auto cmodel = load_cuda_model(*weights, cached);
+    if (!cmodel) {
+        std::fprintf(stderr, "folio-bench-cuda: expert cache: %s\n",
+                     cmodel.status().message().c_str());
+        return 1;
+    }
+    auto dc = decode_ms(**cmodel, c, 8192, 16, true);
+    if (!dc) {
+        std::fprintf(stderr, "folio-bench-cuda: expert cache decode: %s\n",
+                     dc.status().message().c_str());
+        return 1;
+    }
+    const double hits = double(dc->stats.expert_cache_hits),
+                 misses = double(dc->stats.expert_cache_misses);
+    const double hit_rate = hits + misses > 0 ? hits / (hits + misses) : 0.0;
+    std::printf("%-44s %10.3f ms %11.0f%%\n", "decode / layer 8K, experts cached 1/4 (hits)",
+                dc->step_ms / L, 100.0 * hit_rate);
+    std::snprintf(buf, sizeof buf,
+                  ",\"expert_cache_decode_layer_ms\":%.4f,\"expert_cache_hits\":%.0f,"
+                  "\"expert_cache_misses\":%.0f,\"expert_cache_hit_rate\":%.4f",
+                  dc->step_ms / L, hits, misses, hit_rate);
+    json += buf;
     return 0;
 }
 

@@ -2,9 +2,13 @@
 // end to end on the device (prefill logits, teacher-forced decode, greedy tokens, with the golden
 // tolerances the CPU backend meets), the CUDA backend against the CPU backend, the device state's
 // round trip through the host (save on the GPU, load into a fresh GPU session: the continuation
-// is bit-identical), the expert cache (a few slots, so experts are evicted and fetched again)
-// bit-identical to resident experts, and a layer split over two GPUs bit-identical to one GPU
-// (only where two GPUs are present). Without a usable CUDA device every case skips (exit 77).
+// is bit-identical; a fork copies the device state), the on-demand sync (a save after more
+// decoding, incremental, equals one full sync), generation with the GPU sampler equal to the CPU
+// sampler on the same logits, decode with CUDA graphs == without (logits bit for bit), the expert
+// cache (a few slots, so experts are evicted and fetched again) bit-identical to resident experts
+// with its hits and misses in the session's stats, and a layer split over two GPUs bit-identical
+// to one GPU (only where two GPUs are present). Without a usable CUDA device every case skips
+// (exit 77).
 #include "backend_plan.h"
 #include "cuda_backend.h"
 #include "folio/device.h"
@@ -122,10 +126,13 @@ std::shared_ptr<const DeviceModel> device_model(const golden::Case &c,
     return *m;
 }
 
-// Prefill of the golden prompt, then the teacher-forced decode steps: every logits row.
-std::vector<float> run_rows(const golden::Case &c, const DeviceModel &m)
+// Prefill of the golden prompt, then the teacher-forced decode steps and `extra` greedy steps
+// (enough for the decode graphs to be captured and replayed): every logits row.
+std::vector<float> run_rows(const golden::Case &c, const DeviceModel &m, bool graphs = true,
+                            int extra = 0, DeviceStats *stats = nullptr)
 {
     auto s = m.create_session();
+    s->set_graphs(graphs);
     KvState st = KvState::create(c.cfg);
     std::vector<float> last, hidden, all;
     const auto ids = golden::to_i32(golden::ints(c, "input_ids"));
@@ -140,6 +147,16 @@ std::vector<float> run_rows(const golden::Case &c, const DeviceModel &m)
         }
         all.insert(all.end(), last.begin(), last.end());
     }
+    for (int i = 0; i < extra; ++i) {
+        std::int32_t t = golden::argmax(last.data(), int(last.size()));
+        if (Status r = s->forward(st, &t, 1, nullptr, last, hidden); !r) {
+            folio_test::fail(__FILE__, __LINE__, r.message());
+            return {};
+        }
+        all.insert(all.end(), last.begin(), last.end());
+    }
+    if (stats)
+        *stats = s->stats();
     return all;
 }
 
@@ -215,7 +232,16 @@ FOLIO_TEST(cuda_expert_cache_matches_resident)
     // As few slots as one step needs: experts are evicted and fetched again all the time.
     auto cached = device_model(c, {{0, L}}, std::uint64_t(c.cfg.n_activated_experts));
     REQUIRE(resident && cached);
-    CHECK(bit_identical(run_rows(c, *resident), run_rows(c, *cached)));
+    DeviceStats rs, cs;
+    CHECK(bit_identical(run_rows(c, *resident, true, 0, &rs), run_rows(c, *cached, true, 0, &cs)));
+    // The counters reach the session: a resident model has no cache, the cached one misses (a
+    // few slots) and, with experts shared by neighbouring tokens, hits.
+    CHECK_EQ(rs.expert_cache_hits + rs.expert_cache_misses, std::uint64_t(0));
+    CHECK(cs.expert_cache_misses > 0);
+    CHECK(cs.expert_cache_slots >= std::uint64_t(c.cfg.n_activated_experts));
+    std::printf("  expert cache: %llu hits, %llu misses\n",
+                static_cast<unsigned long long>(cs.expert_cache_hits),
+                static_cast<unsigned long long>(cs.expert_cache_misses));
 }
 
 FOLIO_TEST(cuda_two_gpu_split_matches_one)
@@ -229,4 +255,96 @@ FOLIO_TEST(cuda_two_gpu_split_matches_one)
     auto two = device_model(c, {{0, L / 2}, {1, L}}, 0);
     REQUIRE(one && two);
     CHECK(bit_identical(run_rows(c, *one), run_rows(c, *two)));
+}
+
+FOLIO_TEST(cuda_decode_graphs_match_direct_launches)
+{
+    if (!cuda_ready())
+        return;
+    for (const char *name : {"bf16_s1", "fp8fp4_s1"}) {
+        golden::Case c;
+        REQUIRE(golden::load_case(name, c));
+        auto m = device_model(c, {{0, c.cfg.n_layers}}, 0);
+        REQUIRE(m);
+        // 12 more steps: the segments are seen, captured, then replayed many times.
+        const std::vector<float> with = run_rows(c, *m, true, 12);
+        const std::vector<float> without = run_rows(c, *m, false, 12);
+        std::printf("  %s: %zu logits rows, graphs on == off: %s\n", name,
+                    with.size() / std::size_t(c.cfg.vocab_size),
+                    bit_identical(with, without) ? "yes" : "NO");
+        CHECK(bit_identical(with, without));
+    }
+}
+
+FOLIO_TEST(cuda_generate_samples_on_the_device_like_the_cpu_sampler)
+{
+    if (!cuda_ready())
+        return;
+    auto gpu = load("fp8fp4_s1", "cuda:0");
+    REQUIRE(gpu);
+    const std::vector<int> prompt = {5, 17, 99, 3, 250, 41, 8, 77, 12, 64, 9, 300};
+    GenerateParams gp;
+    gp.sampling = SamplingParams{0.9f, 40, 0.95f, 0.0f, 1234};
+    gp.max_tokens = 16;
+    gp.stop_at_eos = false;
+    // The session's generate: logits stay on the device, the token comes back.
+    auto a = gpu->create_session();
+    REQUIRE(a->prefill(prompt, LogitsMode::None).is_ok());
+    auto ga = a->generate(gp, nullptr);
+    REQUIRE(ga.is_ok());
+    // The same logits on the host (decode() returns them) through the CPU sampler.
+    auto b = gpu->create_session();
+    std::vector<float> logits;
+    REQUIRE(b->prefill(prompt, LogitsMode::Last, &logits).is_ok());
+    auto sampler = Sampler::create(gp.sampling);
+    REQUIRE(sampler.is_ok());
+    std::vector<int> want;
+    for (int i = 0; i < gp.max_tokens; ++i) {
+        auto t = sampler->sample(logits);
+        REQUIRE(t.is_ok());
+        want.push_back(*t);
+        if (i + 1 < gp.max_tokens) {
+            auto r = b->decode(*t);
+            REQUIRE(r.is_ok());
+            logits = *r;
+        }
+    }
+    CHECK(ga->tokens == want);
+    // The host copies are fetched on demand: the generating session's save (its logits and state
+    // never left the device) equals the other's after the same 15 tokens.
+    CHECK(a->save() == b->save());
+}
+
+FOLIO_TEST(cuda_state_sync_is_incremental_and_exact)
+{
+    if (!cuda_ready())
+        return;
+    auto gpu = load("fp8fp4_s1", "cuda:0");
+    REQUIRE(gpu);
+    std::vector<int> prompt;
+    for (int i = 0; i < 150; ++i) // past the window and several compressed entries
+        prompt.push_back((i * 37 + 11) % 500);
+    const std::vector<int> next = {7, 21, 4, 9, 13, 2, 8, 30, 1};
+    // a: synced after the prompt, then again after more steps (only the new entries travel).
+    auto a = gpu->create_session();
+    REQUIRE(a->prefill(prompt, LogitsMode::None).is_ok());
+    const std::string first = a->save();
+    const std::uint64_t bytes_prompt = a->state_bytes();
+    for (int t : next)
+        REQUIRE(a->decode(t).is_ok());
+    // b: one sync at the end.
+    auto b = gpu->create_session();
+    REQUIRE(b->prefill(prompt, LogitsMode::None).is_ok());
+    for (int t : next)
+        REQUIRE(b->decode(t).is_ok());
+    CHECK(a->state_bytes() == b->state_bytes());
+    CHECK(a->state_bytes() > bytes_prompt);
+    CHECK(a->save() == b->save());
+    // The stream is the CPU's format: a CPU session loads it and reports the same sizes.
+    auto cpu = load("fp8fp4_s1", "cpu");
+    REQUIRE(cpu);
+    auto c = cpu->create_session();
+    REQUIRE(c->load(first).is_ok());
+    CHECK_EQ(c->state_bytes(), bytes_prompt);
+    CHECK(c->save() == first);
 }

@@ -19,6 +19,7 @@
 // No tensor type appears here: tokens are ints, logits are float rows of vocab_size.
 #pragma once
 
+#include "folio/device_stats.h"
 #include "folio/sampling.h"
 #include "folio/state_stream.h"
 #include "folio/status.h"
@@ -61,6 +62,9 @@ struct LoadOptions
     std::uint64_t expert_cache_bytes = 0;
     // KV state the device plan reserves room for; 0 = min(max_position_embeddings, 131072).
     std::uint64_t context_tokens = 0;
+    // CUDA only: replay CUDA graphs of the decode step's position-independent segments (off:
+    // every kernel launched directly; FOLIO_CUDA_GRAPHS=0 in the environment does the same).
+    bool cuda_graphs = true;
 };
 
 class Model
@@ -153,6 +157,10 @@ public:
 
     // Bytes of context-proportional state held now (compressed entries and indexer keys).
     std::uint64_t state_bytes() const;
+
+    // The CUDA backend's counters for this session's calls (folio/device_stats.h: the routed
+    // expert cache's hits and misses, and its slots); all zero on the CPU.
+    DeviceStats stats() const;
 
     // Debugging aid (`--dump-layers DIR`): from now on every forward call writes the residual
     // after each block as raw little-endian FP32 [n, hc_mult, dim] to

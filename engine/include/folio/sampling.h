@@ -55,6 +55,10 @@ public:
     // exact same token sequence.
     std::array<std::uint64_t, 4> rng_state() const { return m_state; }
     void set_rng_state(const std::array<std::uint64_t, 4> &s) { m_state = s; }
+    // The uniform draw in [0, 1) that sample() takes from the stream (one per sample() that is
+    // neither greedy nor top_k == 1), for a backend that applies the filters on its own device
+    // (the CUDA sampler): it consumes the same stream, so the same seed gives the same tokens.
+    double draw() { return next_unit(); }
 
 private:
     explicit Sampler(const SamplingParams &p);

@@ -162,11 +162,6 @@ __global__ void compressor_kernel(const float *kv, const float *score, const flo
     }
 }
 
-__device__ __forceinline__ float sigmoid_f32(float x)
-{
-    return float(1.0 / (1.0 + exp(-double(x))));
-}
-
 // hyper_connections.cpp hc_head for one token per thread block: mixes [hc] = (x . fn_j) *
 // rsqrt(mean(x^2) + norm_eps), pre_j = sigmoid(mix_j * scale + base_j) + hc_eps, y = bf16 of the
 // collapse sum_j pre_j * x_j (stream order).
@@ -176,40 +171,16 @@ __global__ void hc_head_kernel(const float *x, const float *fn, const float *sca
                                const float *base, int hc, int dim, float hc_eps, float norm_eps,
                                float *y)
 {
-    __shared__ double red[32];
+    __shared__ double red[33];
+    __shared__ float mixes[kHcHeadMax];
     __shared__ float pre[kHcHeadMax];
     const int tok = blockIdx.x, hc_dim = hc * dim;
     const float *xt = x + std::size_t(tok) * hc_dim;
-    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, warps = blockDim.x / 32;
-    double acc = 0;
-    for (int j = threadIdx.x; j < hc_dim; j += blockDim.x)
-        acc += double(__fmul_rn(xt[j], xt[j]));
-    for (int o = 16; o > 0; o >>= 1)
-        acc += __shfl_xor_sync(0xffffffffu, acc, o);
-    if (lane == 0)
-        red[warp] = acc;
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        double t = 0;
-        for (int w = 0; w < warps; ++w)
-            t += red[w];
-        red[0] = t;
-    }
-    __syncthreads();
-    const float r = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(__fdiv_rn(float(red[0]), float(hc_dim)),
-                                                         norm_eps)));
-    for (int j = warp; j < hc; j += warps) {
-        const float *row = fn + std::size_t(j) * hc_dim;
-        double dot = 0;
-        for (int c = lane; c < hc_dim; c += 32)
-            dot += double(xt[c]) * double(row[c]);
-        for (int o = 16; o > 0; o >>= 1)
-            dot += __shfl_xor_sync(0xffffffffu, dot, o);
-        if (lane == 0) {
-            const float mix = __fmul_rn(float(dot), r);
-            pre[j] = __fadd_rn(sigmoid_f32(__fadd_rn(__fmul_rn(mix, scale[0]), base[j])), hc_eps);
-        }
-    }
+    hc_mixes(xt, fn, hc_dim, hc, norm_eps, red, mixes);
+    if (threadIdx.x < hc)
+        pre[threadIdx.x] = __fadd_rn(sigmoid_f32(__fadd_rn(__fmul_rn(mixes[threadIdx.x], scale[0]),
+                                                           base[threadIdx.x])),
+                                     hc_eps);
     __syncthreads();
     float *yt = y + std::size_t(tok) * dim;
     for (int d = threadIdx.x; d < dim; d += blockDim.x) {

@@ -13,50 +13,16 @@ namespace {
 constexpr int kHcThreads = 256;
 constexpr int kHcMax = 8; // hc_mult <= 8: mix <= 80 values per token
 
-__device__ __forceinline__ float sigmoid_f32(float x)
-{
-    return float(1.0 / (1.0 + exp(-double(x))));
-}
-
 __global__ void hc_pre_kernel(const float *x, const float *fn, const float *scale,
                               const float *base, int hc, int dim, int iters, float hc_eps,
                               float norm_eps, float *y, float *post, float *comb)
 {
-    __shared__ double red[32];
+    __shared__ double red[33];
     __shared__ float mixes[(2 + kHcMax) * kHcMax];
     __shared__ float pre[kHcMax];
     const int tok = blockIdx.x, hc_dim = hc * dim, mix = (2 + hc) * hc;
     const float *xt = x + std::size_t(tok) * hc_dim;
-    // mean(x^2) as mean_square_f32: squares rounded to FP32, summed, rounded, divided in FP32.
-    double acc = 0;
-    for (int j = threadIdx.x; j < hc_dim; j += blockDim.x)
-        acc += double(__fmul_rn(xt[j], xt[j]));
-    for (int o = 16; o > 0; o >>= 1)
-        acc += __shfl_xor_sync(0xffffffffu, acc, o);
-    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, warps = blockDim.x / 32;
-    if (lane == 0)
-        red[warp] = acc;
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        double t = 0;
-        for (int w = 0; w < warps; ++w)
-            t += red[w];
-        red[0] = t;
-    }
-    __syncthreads();
-    const float r = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(__fdiv_rn(float(red[0]), float(hc_dim)),
-                                                         norm_eps)));
-    for (int j = warp; j < mix; j += warps) {
-        const float *row = fn + std::size_t(j) * hc_dim;
-        double dot = 0;
-        for (int c = lane; c < hc_dim; c += 32)
-            dot += double(xt[c]) * double(row[c]);
-        for (int o = 16; o > 0; o >>= 1)
-            dot += __shfl_xor_sync(0xffffffffu, dot, o);
-        if (lane == 0)
-            mixes[j] = __fmul_rn(float(dot), r);
-    }
-    __syncthreads();
+    hc_mixes(xt, fn, hc_dim, mix, norm_eps, red, mixes);
     if (threadIdx.x == 0) {
         float *pt = post + std::size_t(tok) * hc;
         float *ct = comb + std::size_t(tok) * hc * hc;
