@@ -19,6 +19,7 @@
 #include "config.h"
 #include "cpu/simd/kernels.h"
 #include "cpu/thread_pool.h"
+#include "cpu/workspace.h"
 #include "kv_state.h"
 #include "model/bench_support.h"
 #include "model/forward.h"
@@ -104,6 +105,7 @@ public:
 
     void prefill(KvState &st, const std::vector<std::int32_t> &tokens, int chunk)
     {
+        const Scratch::Frame keep_scratch; // the chunks share one arena, as in Session::prefill
         for (std::size_t i = 0; i < tokens.size(); i += std::size_t(chunk))
             forward(st, tokens.data() + i, int(std::min(tokens.size() - i, std::size_t(chunk))));
     }

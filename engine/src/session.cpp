@@ -9,6 +9,7 @@
 #include "folio/engine.h"
 
 #include "cpu/thread_pool.h"
+#include "cpu/workspace.h"
 #include "model/forward.h"
 #include "session_impl.h"
 
@@ -191,6 +192,8 @@ Status Session::prefill(const std::vector<int> &tokens, LogitsMode mode, std::ve
     if (logits && mode == LogitsMode::All)
         logits->clear();
     std::vector<float> rows;
+    // The chunks share one scratch arena, released after the last one (cpu/workspace.h).
+    const Scratch::Frame keep_scratch;
     for (int i = 0; i < n; i += step) {
         if (s.cancelled.exchange(false))
             return cancelled_status();

@@ -106,14 +106,25 @@ void grouped_wo_a(const LinearWeight &wo_a, const ModelConfig &cfg, const float 
                 const std::size_t elem = wo_a.kind == WeightKind::BF16 ? 2 : 4;
                 v.data = wo_a.data + std::size_t(g) * rank * gin * elem;
             }
-            for (int i = 0; i < n; ++i)
-                std::memcpy(xg + std::size_t(i) * gin,
-                            o + std::size_t(i) * o_stride + std::size_t(g) * gin,
-                            sizeof(float) * std::size_t(gin));
+            // Gather and scatter split by tokens (tens of MB in a prefill: serial otherwise).
+            for_tokens(
+                pool, n,
+                [&](std::int64_t i0, std::int64_t i1) {
+                    for (std::int64_t i = i0; i < i1; ++i)
+                        std::memcpy(xg + std::size_t(i) * gin,
+                                    o + std::size_t(i) * o_stride + std::size_t(g) * gin,
+                                    sizeof(float) * std::size_t(gin));
+                },
+                64);
             linear_bf16_out(xg, n, v, zg, pool);
-            for (int i = 0; i < n; ++i)
-                std::memcpy(z + std::size_t(i) * rows + std::size_t(g) * rank,
-                            zg + std::size_t(i) * rank, sizeof(float) * std::size_t(rank));
+            for_tokens(
+                pool, n,
+                [&](std::int64_t i0, std::int64_t i1) {
+                    for (std::int64_t i = i0; i < i1; ++i)
+                        std::memcpy(z + std::size_t(i) * rows + std::size_t(g) * rank,
+                                    zg + std::size_t(i) * rank, sizeof(float) * std::size_t(rank));
+                },
+                64);
         }
         return;
     }

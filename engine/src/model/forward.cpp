@@ -3,6 +3,7 @@
 
 #include "cpu/linear.h"
 #include "cpu/ops.h"
+#include "cpu/thread_pool.h"
 #include "cpu/workspace.h"
 #include "model/attention.h"
 #include "model/hyper_connections.h"
@@ -21,9 +22,21 @@ void block_forward(const BlockWeights &bw, const ModelConfig &cfg, LayerState &s
     const int hc = cfg.hc_mult, dim = cfg.dim;
     const float eps = float(cfg.norm_eps);
     Scratch::Frame f;
-    const std::size_t rn = std::size_t(n) * hc * dim;
-    float *residual = f.alloc<float>(rn); // [n, hc, dim]
-    std::memcpy(residual, x, sizeof(float) * rn);
+    const std::size_t row = std::size_t(hc) * dim;
+    float *residual = f.alloc<float>(std::size_t(n) * row); // [n, hc, dim]
+    // residual = x, split by tokens: a prefill's copy is tens of MB (and the first touch of the
+    // scratch pages), serial work otherwise.
+    auto copy_residual = [&](std::int64_t i0, std::int64_t i1) {
+        std::memcpy(residual + std::size_t(i0) * row, x + std::size_t(i0) * row,
+                    sizeof(float) * row * std::size_t(i1 - i0));
+    };
+    auto save_residual = [&] {
+        if (pool)
+            pool->parallel_for(n, copy_residual, 64);
+        else
+            copy_residual(0, n);
+    };
+    save_residual();
     float *y = f.alloc<float>(std::size_t(n) * dim), *sub = f.alloc<float>(std::size_t(n) * dim);
     float *post = f.alloc<float>(std::size_t(n) * hc),
           *comb = f.alloc<float>(std::size_t(n) * hc * hc);
@@ -33,7 +46,7 @@ void block_forward(const BlockWeights &bw, const ModelConfig &cfg, LayerState &s
     attention_forward(bw, cfg, y, n, start, state, sub, pool, indexer_picks);
     hc_post(sub, residual, post, comb, n, hc, dim, x, pool);
 
-    std::memcpy(residual, x, sizeof(float) * rn);
+    save_residual();
     hc_pre(bw.hc_ffn, cfg, residual, n, y, post, comb, pool);
     rms_norm_bf16(y, n, dim, bw.ffn_norm.data(), eps, y);
     moe_forward(bw, cfg, y, tokens, n, sub, pool);

@@ -144,8 +144,14 @@ void moe_forward(const BlockWeights &bw, const ModelConfig &cfg, const float *x,
     }
     float *shared = f.alloc<float>(std::size_t(n) * dim);
     expert_forward(w.shared, cfg, x, n, nullptr, shared, pool);
-    for (std::size_t i = 0; i < std::size_t(n) * dim; ++i)
-        out[i] = round_bf16(y[i] + shared[i]);
+    auto combine = [&](std::int64_t i0, std::int64_t i1) { // out = bf16(y + shared), by tokens
+        for (std::size_t i = std::size_t(i0) * dim; i < std::size_t(i1) * dim; ++i)
+            out[i] = round_bf16(y[i] + shared[i]);
+    };
+    if (pool)
+        pool->parallel_for(n, combine, 64);
+    else
+        combine(0, n);
 }
 
 } // namespace folio
