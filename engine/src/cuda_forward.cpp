@@ -70,11 +70,11 @@ Status CudaSession::positions(Gpu &g, std::int64_t start, int m)
             iq[std::size_t(i) * m_cfg.index_n_heads + h] = start + i;
     }
     std::int64_t *p = nullptr;
-    if (Status st = upload(g, Buf::PosTok, tok, p); !st)
+    if (Status st = put(g, Buf::PosTok, tok, p); !st)
         return st;
-    if (Status st = upload(g, Buf::PosQ, q, p); !st)
+    if (Status st = put(g, Buf::PosQ, q, p); !st)
         return st;
-    return upload(g, Buf::PosIq, iq, p);
+    return put(g, Buf::PosIq, iq, p);
 }
 
 Status CudaSession::compress(Gpu &g, const DevCompressor &c, const float *rope_freqs,
@@ -104,7 +104,7 @@ Status CudaSession::compress(Gpu &g, const DevCompressor &c, const float *rope_f
     for (int e = 0; e < n_new; ++e)
         pos[std::size_t(e)] = (first + e) * c.ratio;
     std::int64_t *dpos = nullptr;
-    if (Status st = upload(g, Buf::PosEntry, pos, dpos); !st)
+    if (Status st = put(g, Buf::PosEntry, pos, dpos); !st)
         return st;
     const float eps = float(m_cfg.norm_eps);
     if (Status st = rms_norm(dst, n_new, c.head_dim, c.norm, eps, dst, g.stream); !st)
@@ -271,9 +271,9 @@ Status CudaSession::attention(const DevBlock &d, DevState &ds, const float *x, i
             kmax = std::max(kmax, wid[std::size_t(i)]);
         }
         const int n_keys_total = int(keys_after);
-        st = upload(g, Buf::Visible, vis, visible);
+        st = put(g, Buf::Visible, vis, visible);
         if (st)
-            st = upload(g, Buf::Width, wid, width);
+            st = put(g, Buf::Width, wid, width);
         if (st)
             st = scratch(g, Buf::Scores, std::size_t(m) * std::max(n_keys_total, 1), scores);
         if (st)
@@ -329,7 +329,7 @@ Status CudaSession::attention(const DevBlock &d, DevState &ds, const float *x, i
         }
     }
     int *didx = nullptr;
-    st = upload(g, Buf::Idx, idx, didx);
+    st = put(g, Buf::Idx, idx, didx);
     if (st && d.has_indexer && kmax > 0)
         st = picks_to_idx(picks, m, kmax, visible, width, int(base_row), didx, n_keys, wq, s);
     if (sc.sm_count == 0) {
@@ -628,12 +628,14 @@ Status CudaSession::run(KvState &state, const std::int32_t *tokens, int m, std::
     const std::size_t row = std::size_t(hc) * dim;
     const std::int64_t start = state.n_tokens;
     const std::vector<std::int32_t> ids(tokens, tokens + m);
+    if (Status st = begin_uploads(m, start + m); !st)
+        return st;
     // Per GPU: the token ids and the positions of this call.
     for (std::size_t gi = 0; gi < m_model->gpus.size(); ++gi) {
         Gpu &g = *m_model->gpus[gi];
         CUDA_CHECK(cudaSetDevice(g.device));
         std::int32_t *dt = nullptr;
-        if (Status st = upload(g, Buf::Tokens, ids, dt); !st)
+        if (Status st = put(g, Buf::Tokens, ids, dt); !st)
             return st;
         if (Status st = positions(g, start, m); !st)
             return st;
@@ -754,8 +756,8 @@ Status CudaSession::run(KvState &state, const std::int32_t *tokens, int m, std::
             for (int t = 0; t < mm; ++t)
                 embed_token(m_w, tokens[first + t], host_e.data() + std::size_t(t) * dim);
             const float eps = float(cfg.norm_eps);
-            CUDA_CHECK(cudaMemcpyAsync(emb, host_e.data(), host_e.size() * sizeof(float),
-                                       cudaMemcpyHostToDevice, g->stream));
+            if (Status us = put(*g, Buf::E, host_e, emb); !us)
+                return us;
             st = rms_norm(emb, mm, dim, mt.enorm, eps, emb, g->stream);
             if (st)
                 st = linear(*g, mt.e_proj, emb, mm, ep, false);
@@ -769,7 +771,7 @@ Status CudaSession::run(KvState &state, const std::int32_t *tokens, int m, std::
                 return st;
             const std::vector<std::int32_t> next(tokens + first, tokens + m);
             std::int32_t *dnext = nullptr;
-            if (Status us = upload(*g, Buf::Tokens, next, dnext); !us)
+            if (Status us = put(*g, Buf::Tokens, next, dnext); !us)
                 return us;
             const std::int64_t mstart = state.mtp_tokens;
             if (Status ps = positions(*g, mstart, mm); !ps)
@@ -790,7 +792,7 @@ Status CudaSession::run(KvState &state, const std::int32_t *tokens, int m, std::
     m_hidden_dev = true;
     m_host_hidden = false;
     state.n_tokens = start + m;
-    return Status::ok();
+    return end_uploads();
 }
 
 Status CudaSession::forward(KvState &state, const std::int32_t *tokens, int n,

@@ -12,6 +12,8 @@
 #include "model/weights.h"
 
 #include <algorithm>
+#include <cstring>
+#include <deque>
 #include <map>
 
 namespace folio::cuda {
@@ -35,6 +37,14 @@ struct SessionScratch
     DeviceBuffer key32;    // [new entries, index_head_dim] indexer keys before encoding
     DeviceBuffer partials; // split attention: [m, heads, splits, head_dim + 2]
     int sm_count = 0;      // multiprocessors (the attention split)
+    // A decode call's host->device uploads (token, positions, key lists) go through pinned
+    // memory: a copy from pageable memory may wait for the stream, a host synchronisation the
+    // decode step must not have. One bump region per call; the next call waits for the event
+    // recorded after the last copy before it writes the region again.
+    PinnedBuffer uploads;
+    std::size_t upload_cap = 0, upload_used = 0;
+    cudaEvent_t uploads_read = nullptr;
+    bool uploads_pending = false;
 };
 
 // What the MoE reads back with the router's choice (byte offset into the GPU's staging).
@@ -120,6 +130,13 @@ public:
 
 private:
     Gpu &gpu(int i) const { return *m_model->gpus[std::size_t(i)]; }
+    int gpu_index(const Gpu &g) const;
+    // upload() through the call's pinned region when it is on (decode) and has room.
+    template<class T>
+    Status put(Gpu &g, Buf b, const std::vector<T> &host, T *&dev);
+    // Starts / ends the host->device uploads of one call of m tokens ending at position end.
+    Status begin_uploads(int m, std::int64_t end);
+    Status end_uploads();
     Gpu &last_gpu() const { return *m_model->gpus.back(); }
     Status upload_state(const KvState &state, const std::vector<float> &last_logits,
                         const std::vector<float> &last_hidden);
@@ -156,15 +173,17 @@ private:
     std::shared_ptr<const CudaModel> m_model;
     const ModelWeights &m_w;
     const ModelConfig &m_cfg;
-    std::vector<DevState> m_state;                      // main blocks, then MTP blocks
-    std::vector<SessionScratch> m_scratch;              // per GPU of the plan
-    DeviceBuffer m_logits;                              // [vocab] last position's logits (last GPU)
-    DeviceBuffer m_hidden;                              // [hc, dim] last position's final residual
+    std::vector<DevState> m_state; // main blocks, then MTP blocks
+    std::deque<SessionScratch>
+        m_scratch;         // (a deque: its elements never move)              // per GPU of the plan
+    DeviceBuffer m_logits; // [vocab] last position's logits (last GPU)
+    DeviceBuffer m_hidden; // [hc, dim] last position's final residual
     DeviceBuffer m_sample_work;                         // [vocab] doubles of the GPU sampler
     DeviceBuffer m_sample_out;                          // 4 ints: token, error, where
     PinnedBuffer m_sample_host;                         // their host copy
     std::map<std::pair<int, int>, GraphEntry> m_graphs; // (segment, block) -> graph
     bool m_graphs_on = true;
+    bool m_pinned_uploads = false;  // this call's uploads go through SessionScratch::uploads
     bool m_device_valid = false;    // the device holds the session's state (else upload it first)
     bool m_host_stale = false;      // the host KvState's contents are behind the device's
     bool m_logits_dev = false;      // m_logits holds the last position's logits
@@ -179,9 +198,7 @@ private:
 template<class F>
 Status CudaSession::segment(Gpu &g, int seg, int index, int rows, const DevState *ds, F &&body)
 {
-    const int gi = int(std::find_if(m_model->gpus.begin(), m_model->gpus.end(),
-                                    [&](const auto &p) { return p.get() == &g; })
-                       - m_model->gpus.begin());
+    const int gi = gpu_index(g);
     const GraphKey key{seg, index, rows, m_graphs_on && rows == 1 ? generation(g, gi, ds) : 0};
     GraphEntry &e = m_graphs[{seg, index}];
     bool drop = false;
@@ -216,6 +233,27 @@ Status CudaSession::segment(Gpu &g, int seg, int index, int rows, const DevState
     e.exec = exec;
     e.slot.captured = true;
     CUDA_CHECK(cudaGraphLaunch(exec, g.stream));
+    return Status::ok();
+}
+
+template<class T>
+Status CudaSession::put(Gpu &g, Buf b, const std::vector<T> &host, T *&dev)
+{
+    if (Status st = scratch(g, b, host.size(), dev); !st)
+        return st;
+    if (host.empty())
+        return Status::ok();
+    const std::size_t bytes = host.size() * sizeof(T);
+    SessionScratch &sc = m_scratch[std::size_t(gpu_index(g))];
+    const std::size_t at = (sc.upload_used + 255) / 256 * 256;
+    if (m_pinned_uploads && at + bytes <= sc.upload_cap) {
+        std::memcpy(sc.uploads.get() + at, host.data(), bytes);
+        sc.upload_used = at + bytes;
+        CUDA_CHECK(
+            cudaMemcpyAsync(dev, sc.uploads.get() + at, bytes, cudaMemcpyHostToDevice, g.stream));
+        return Status::ok();
+    }
+    CUDA_CHECK(cudaMemcpyAsync(dev, host.data(), bytes, cudaMemcpyHostToDevice, g.stream));
     return Status::ok();
 }
 

@@ -294,8 +294,77 @@ std::unique_ptr<DeviceSession> CudaSession::fork() const
     return s;
 }
 
+int CudaSession::gpu_index(const Gpu &g) const
+{
+    for (std::size_t i = 0; i < m_model->gpus.size(); ++i)
+        if (m_model->gpus[i].get() == &g)
+            return int(i);
+    return 0;
+}
+
+Status CudaSession::begin_uploads(int m, std::int64_t end)
+{
+    // Decode only: a prefill's key lists can be large, and its pageable copies cost nothing
+    // that matters next to it.
+    m_pinned_uploads = m == 1;
+    const int win = m_cfg.window_size;
+    for (std::size_t gi = 0; gi < m_model->gpus.size(); ++gi) {
+        Gpu &g = *m_model->gpus[gi];
+        SessionScratch &sc = m_scratch[gi];
+        CUDA_CHECK(cudaSetDevice(g.device));
+        if (sc.uploads_pending)
+            CUDA_CHECK(cudaEventSynchronize(sc.uploads_read)); // (the last step's: long done)
+        else if (sc.upload_used)
+            CUDA_CHECK(cudaStreamSynchronize(g.stream)); // a failed call's copies
+        sc.uploads_pending = false;
+        sc.upload_used = 0;
+        if (!m_pinned_uploads)
+            continue;
+        // Room for everything a one-token call uploads on this GPU (main and MTP calls): token
+        // and positions twice, and per block its key list, visibility and entry position.
+        std::size_t bound = 2
+                                * (4 + 8 * std::size_t(2 + m_cfg.n_heads + m_cfg.index_n_heads)
+                                   + 4 * 256)
+                            + 4 * std::size_t(m_cfg.dim) + 256; // the MTP block's embedding
+        for (const DevBlock &d : m_model->blocks) {
+            if (d.gpu != int(gi))
+                continue;
+            const int ratio = d.host->compress_ratio;
+            const std::int64_t comp = ratio == 0      ? 0
+                                      : d.has_indexer ? m_cfg.index_topk
+                                                      : end / ratio + 1;
+            bound += 4 * std::size_t(win + comp) + 16 + 4 * 256;
+        }
+        if (bound > sc.upload_cap) {
+            if (Status st = sc.uploads.ensure(2 * bound); !st)
+                return st;
+            sc.upload_cap = 2 * bound;
+        }
+    }
+    return Status::ok();
+}
+
+Status CudaSession::end_uploads()
+{
+    for (std::size_t gi = 0; gi < m_model->gpus.size(); ++gi) {
+        SessionScratch &sc = m_scratch[gi];
+        if (!sc.upload_used)
+            continue;
+        Gpu &g = *m_model->gpus[gi];
+        CUDA_CHECK(cudaSetDevice(g.device));
+        if (!sc.uploads_read)
+            CUDA_CHECK(cudaEventCreateWithFlags(&sc.uploads_read, cudaEventDisableTiming));
+        CUDA_CHECK(cudaEventRecord(sc.uploads_read, g.stream));
+        sc.uploads_pending = true;
+    }
+    return Status::ok();
+}
+
 CudaSession::~CudaSession()
 {
+    for (SessionScratch &sc : m_scratch)
+        if (sc.uploads_read)
+            cudaEventDestroy(sc.uploads_read);
     for (auto &[key, e] : m_graphs)
         if (e.exec)
             cudaGraphExecDestroy(e.exec);

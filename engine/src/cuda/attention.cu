@@ -187,7 +187,8 @@ __device__ __forceinline__ bool before(unsigned ka, int ia, unsigned kb, int ib)
     return ka > kb || (ka == kb && ia < ib);
 }
 
-__global__ void topk_kernel(const float *scores, int n, int k, int *out)
+__global__ void __launch_bounds__(kTopkThreads)
+    topk_kernel(const float *scores, int n, int k, int *out)
 {
     using Scan = cub::BlockScan<int, kTopkThreads>;
     __shared__ typename Scan::TempStorage scan_tmp;

@@ -105,8 +105,10 @@ __device__ unsigned long long radix_walk(const float *logits, int n, Member memb
     return sh[0];
 }
 
-__global__ void sample_kernel(const float *logits, int n, DeviceSamplingParams p, double u_unit,
-                              double *prob, int *out)
+// (1024 threads: the launch bound keeps the registers within what a block of that size may use.)
+__global__ void __launch_bounds__(kThreads)
+    sample_kernel(const float *logits, int n, DeviceSamplingParams p, double u_unit, double *prob,
+                  int *out)
 {
     using Scan = cub::BlockScan<double, kThreads>;
     __shared__ typename Scan::TempStorage scan_tmp;
