@@ -6,7 +6,10 @@
 # folio-bench-cuda (engine/tools/cuda_bench*.cpp: the kernels, then the CUDA forward pass on that
 # checkpoint) and prints one short table. Logs go to $OUT when set; bench-cuda.json holds the
 # numbers. Budget: under 8 minutes on an H200 (the prefill lengths that would not fit are
-# skipped and say so).
+# skipped and say so). The decode rows (docs/cuda.md "Running the checks") run a step as generate
+# does — the state resident on the device, the logits kept there, the token from the GPU
+# sampler — with CUDA graphs and without (same run), at 8K and at 1M context, the sampler alone,
+# and with the routed experts behind a device cache (hit rate); the summary repeats them.
 #
 #   tools/device_check.sh [--skip-bench]
 set -uo pipefail
@@ -63,4 +66,8 @@ echo "== device_check summary ($(( $(date +%s) - t0 )) s total, build ${t_build}
 echo "gpu tests: ${summary:-none ran} (rc $gpu_rc)"
 grep -E '^\s*[0-9]+/[0-9]+ Test' "$out/gpu-tests.log" | sed 's/^/  /'
 [ -n "$bench_lines" ] && { echo "benchmarks:"; echo "$bench_lines"; }
+if [ -f "$out/bench-cuda.txt" ]; then
+  echo "decode (state on the device, GPU sampling, CUDA graphs, expert cache):"
+  grep -E 'forward decode|GPU sampling|experts cached' "$out/bench-cuda.txt" | sed 's/^/  /'
+fi
 exit $gpu_rc
