@@ -564,7 +564,12 @@ Status CudaSession::block(int index, const DevBlock &d, LayerState &hs, DevState
     if (st)
         st = attention(d, ds, y, m, start, o);
     // Output projections, mHC post, and the FFN sub-layer's mHC pre and norm: again free of the
-    // position, up to the router (moe(), whose choice the host reads).
+    // position. With resident experts the MoE reads nothing back on the host (cuda/moe_run.cpp),
+    // so it and the last mHC post join the segment: the rest of the block is one graph. Behind
+    // the expert cache the router's choice comes to the host, and the cache's bookkeeping must
+    // run exactly once per step (never in a capture that may be discarded): the MoE runs
+    // directly. (A MoE that synchronises fails the capture; the segment then runs directly.)
+    const bool moe_in_graph = d.experts != nullptr;
     if (st)
         st = segment(g, kSegOut, index, m, &ds, [&]() -> Status {
             Status r = attention_out(d, m, sub);
@@ -577,11 +582,15 @@ Status CudaSession::block(int index, const DevBlock &d, LayerState &hs, DevState
                        m_cfg.hc_sinkhorn_iters, hc_eps, eps, y, post, comb, s);
             if (r)
                 r = rms_norm(y, m, dim, d.ffn_norm, eps, y, s);
+            if (r && moe_in_graph)
+                r = moe(d, y, tokens, m, sub, hs, pend);
+            if (r && moe_in_graph)
+                r = hc_post(sub, residual, post, comb, m, hc, dim, x, s);
             return r;
         });
-    if (st)
+    if (st && !moe_in_graph)
         st = moe(d, y, tokens, m, sub, hs, pend);
-    if (st)
+    if (st && !moe_in_graph)
         st = hc_post(sub, residual, post, comb, m, hc, dim, x, s);
     return st;
 }
