@@ -11,7 +11,8 @@
 // JSON (--json PATH, default folio_bench.json). OpenBLAS is linked into this program only, never
 // into the engine. --exact runs the engine's exact reference kernels instead (slow; use --m 64).
 //
-//   folio-bench kernels [--m 64,512] [--reps 3] [--threads-max 2] [--exact] [--json PATH]
+//   folio-bench kernels [--m 64,512] [--reps 3] [--threads-max 2] [--only gemm|gemv] [--exact]
+//                       [--json PATH]
 #include "bench_sections.h"
 #include "cpu/linear.h"
 #include "cpu/simd/kernels.h"
@@ -140,6 +141,7 @@ int run_kernels_bench(int argc, char **argv)
     int reps = 3, threads_max = 2;
     std::vector<int> ms = {64, 512};
     bool exact = false;
+    std::string only; // "", "gemm" or "gemv": run one half of the cases (the copy always runs)
     std::string json_path = "folio_bench.json";
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -161,11 +163,17 @@ int run_kernels_bench(int argc, char **argv)
             threads_max = std::atoi(next());
         } else if (a == "--json") {
             json_path = next();
+        } else if (a == "--only") {
+            only = next();
+            if (only != "gemm" && only != "gemv") {
+                std::fprintf(stderr, "folio-bench: --only takes gemm or gemv\n");
+                return 2;
+            }
         } else if (a == "--exact") {
             exact = true;
         } else if (a == "--help" || a == "-h") {
             std::printf("usage: folio-bench kernels [--m 64,512] [--reps 3] [--threads-max 2] "
-                        "[--exact] [--json PATH]\n");
+                        "[--only gemm|gemv] [--exact] [--json PATH]\n");
             return 0;
         } else {
             std::fprintf(stderr, "folio-bench: unknown argument %s (see --help)\n", a.c_str());
@@ -202,6 +210,8 @@ int run_kernels_bench(int argc, char **argv)
     std::vector<Weight> gemm_w, gemv_w;
     std::vector<std::vector<float>> gemm_wf; // the same weights decoded to F32 for sgemm
     for (const Shape &s : gemm_shapes) {
+        if (only == "gemv")
+            break;
         gemm_w.push_back(make_weight(s.kind, s.n, s.k, gen));
         gemm_wf.emplace_back(std::size_t(s.n) * s.k);
         for (int n = 0; n < s.n; ++n)
@@ -214,6 +224,8 @@ int run_kernels_bench(int argc, char **argv)
         ThreadPool pool(t);
         openblas_set_num_threads(t);
         for (int m : ms) {
+            if (only == "gemv")
+                break;
             for (std::size_t si = 0; si < std::size(gemm_shapes); ++si) {
                 const Shape &s = gemm_shapes[si];
                 const std::vector<float> x = random_bf16(std::size_t(m) * s.k, gen);
@@ -232,7 +244,7 @@ int run_kernels_bench(int argc, char **argv)
                                 flops / tb.wall * 1e-9, "GFLOP/s", tb});
             }
         }
-        for (std::size_t si = 0; si < std::size(gemv_shapes); ++si) {
+        for (std::size_t si = 0; si < std::size(gemv_shapes) && only != "gemm"; ++si) {
             const Shape &s = gemv_shapes[si];
             const Weight &w = gemv_w[si];
             const std::vector<float> x = random_bf16(std::size_t(s.k), gen);

@@ -338,7 +338,7 @@ FOLIO_TEST(simd_one_hot_exact)
         const int N = 140, K = kind == WeightKind::BF16 || kind == WeightKind::F32 ? 645 : 640;
         const OwnedWeight w = make_weight(rng, kind, N, K);
         int bad = 0;
-        for (int m : {3, 7}) {
+        for (int m : {1, 3, 7}) {
             for (int k0 = 0; k0 < K; k0 += m) {
                 std::vector<float> x(std::size_t(m) * K, 0.0f);
                 for (int i = 0; i < m && k0 + i < K; ++i)
@@ -405,6 +405,95 @@ FOLIO_TEST(simd_fast_within_bound)
     OwnedWeight w = make_weight(rng, WeightKind::FP8, 70, 256);
     w.view.dequantize = true;
     CHECK_EQ(check_bound(w.view, activations(rng, 6, 256, -8, 4), 6), 0);
+}
+
+// Outputs of the fast kernel against the exact path where the operands sit at the edges of the
+// GEMV's scaled ranges: NaN must match NaN, infinities must match, everything else within the
+// summation bound. Returns the number of mismatches.
+int check_special(const LinearWeight &w, const std::vector<float> &x, int m, bool f64)
+{
+    const int N = w.out, K = w.in;
+    std::vector<float> y(std::size_t(m) * N), want(y.size());
+    std::vector<float> a = x;
+    if (f64) {
+        const std::vector<double> xd(x.begin(), x.end());
+        simd::dense_linear_cols_exact(x.data(), m, w, 0, N, want.data());
+        simd::linear_cols_fast_f64(xd.data(), m, w, 0, N / 2, y.data());
+        simd::linear_cols_fast_f64(xd.data(), m, w, N / 2, N, y.data());
+    } else {
+        const Reference ref = reference(w, x, m);
+        want = ref.y;
+        a = ref.a;
+        y = fast(w, a, m, N / 2);
+    }
+    std::vector<float> row(K);
+    int bad = 0;
+    for (int n = 0; n < N; ++n) {
+        decode_weight_row(w, n, row.data());
+        for (int i = 0; i < m; ++i) {
+            double mag = 0;
+            for (int k = 0; k < K; ++k)
+                mag += std::fabs(double(a[std::size_t(i) * K + k]) * row[k]);
+            const double tol = (K + 16) * std::ldexp(1.0, -24) * mag + 1e-30;
+            const float got = y[std::size_t(i) * N + n], exp = want[std::size_t(i) * N + n];
+            const bool ok = std::isnan(exp)   ? std::isnan(got)
+                            : std::isinf(exp) ? got == exp
+                                              : std::fabs(double(got) - double(exp)) <= tol;
+            if (!ok) {
+                if (bad < 3)
+                    std::printf("  m=%d [%d,%d]: fast %.9g exact %.9g tol %.3g\n", m, i, n,
+                                double(got), double(exp), tol);
+                ++bad;
+            }
+        }
+    }
+    return bad;
+}
+
+FOLIO_TEST(simd_gemv_extreme_scales)
+{
+    // The streaming GEMV scales its activations by powers of two so that the lane-order decoders
+    // need no scale in the loop; these cases push that scaling to its limits. FP8: activations up
+    // to 2^30 against tile scales up to 2^12 (the pre-scaled copy would overflow without the
+    // extra shift G), tiny activations, a NaN tile scale. FP4: scale bytes 0 and 1 next to tiny
+    // activations and a NaN scale (the rows the lane kernel hands to the generic one), huge
+    // scales. BF16 in double: infinities and NaNs in the weights (redone by the segment kernel),
+    // BF16 subnormals.
+    if (!have_fast())
+        return;
+    Rng rng(21);
+    for (int m : {1, 2, 4}) {
+        {
+            OwnedWeight w = make_weight(rng, WeightKind::FP8, 300, 384);
+            for (auto &s : w.scale)
+                s = std::uint8_t(rng.uniform_int(126, 139));
+            CHECK_EQ(check_special(w.view, activations(rng, m, 384, 10, 30), m, false), 0);
+            for (auto &s : w.scale)
+                s = std::uint8_t(rng.uniform_int(0, 20));
+            CHECK_EQ(check_special(w.view, activations(rng, m, 384, -60, -40), m, false), 0);
+            w.scale[4] = 0xff; // tile row 1, K block 1: NaN outputs for rows 128..255
+            CHECK_EQ(check_special(w.view, activations(rng, m, 384, -4, 4), m, false), 0);
+        }
+        {
+            OwnedWeight w = make_weight(rng, WeightKind::FP4, 70, 352); // K % 64 == 32
+            for (std::size_t i = 0; i < w.scale.size(); ++i)
+                w.scale[i] = std::uint8_t(i % 11 == 0 ? rng.uniform_int(0, 1)
+                                                      : rng.uniform_int(100, 140));
+            w.scale[5 * 11 + 3] = 0xff; // row 5: NaN
+            CHECK_EQ(check_special(w.view, activations(rng, m, 352, -30, -20), m, false), 0);
+            for (auto &s : w.scale)
+                s = std::uint8_t(rng.uniform_int(200, 230));
+            CHECK_EQ(check_special(w.view, activations(rng, m, 352, -60, -30), m, false), 0);
+        }
+        {
+            OwnedWeight w = make_weight(rng, WeightKind::BF16, 40, 203);
+            const std::uint16_t specials[] = {0x7f80, 0xff80, 0x7fc1, 0x0001, 0x8005};
+            for (std::size_t i = 0; i < std::size(specials); ++i)
+                std::memcpy(w.data.data() + 2 * (std::size_t(7 * i + 3) * 203 + 17 * i + 5),
+                            &specials[i], 2);
+            CHECK_EQ(check_special(w.view, activations(rng, m, 203, -6, 4), m, true), 0);
+        }
+    }
 }
 
 FOLIO_TEST(simd_fast_f64_matches_exact)

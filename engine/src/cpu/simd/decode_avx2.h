@@ -96,6 +96,94 @@ inline void e2m1x32(const std::uint8_t *p, __m256 w[4])
     w[3] = all[3];
 }
 
+// ---- Lane-order decoders of the streaming GEMV (gemv_avx2.cpp) ----
+// Each builds FP32 (or double) bit patterns from the codes with shifts and one mask, no table and
+// no conversion instruction: the code's magnitude bits land in the low exponent bits and the top
+// mantissa bits, so the result is the code's value times a fixed power of two, for normals and
+// subnormals alike (as with the FP16 route above, both formats keep their subnormal binade at
+// exponent field 0: field 0 and field 1 share one exponent). The outputs come in "lane order"
+// rather than k order; the GEMV permutes its activations the same way once per call.
+
+// Factor between the E4M3 value and what e4m3x32_lanes builds (FP32 value = E4M3 value x 2^-120;
+// exponent field 0 codes become FP32 subnormals, which FMA takes at full speed on this hardware).
+constexpr int kE4m3LaneExp = -120;
+
+// 32 E4M3 codes (one load) -> v[i] lane l = code 4l + i (the i-th byte of dword l), x 2^-120.
+// NaN codes (0x7F/0xFF) come out as 480 x 2^-120; callers track them with e4m3_nan_bytes.
+inline void e4m3x32_lanes(__m256i b, __m256 v[4])
+{
+    // In 16-bit lanes, a byte at the top of its word (s eeee mmm at bits 15..8) shifted right
+    // arithmetically by 4 is a BF16 pattern with eeee mmm at bits 10..4 (exponent field low 4
+    // bits, mantissa top 3) and sign copies at 14..11. Each word vector gives two FP32 vectors: the
+    // upper words in place, the lower words moved up by a 32-bit shift; one mask per vector clears
+    // the sign copies and the other word. Two 16-bit shifts per 16 codes instead of one 32-bit
+    // shift per 8 (shifts are the scarce port here).
+    const __m256i mask = _mm256_set1_epi32(int(0x87F00000u));
+    const __m256i odd = _mm256_srai_epi16(b, 4);                        // bytes 1, 3 of each dword
+    const __m256i even = _mm256_srai_epi16(_mm256_slli_epi16(b, 8), 4); // bytes 0, 2
+    v[0] = _mm256_castsi256_ps(_mm256_and_si256(_mm256_slli_epi32(even, 16), mask));
+    v[1] = _mm256_castsi256_ps(_mm256_and_si256(_mm256_slli_epi32(odd, 16), mask));
+    v[2] = _mm256_castsi256_ps(_mm256_and_si256(even, mask));
+    v[3] = _mm256_castsi256_ps(_mm256_and_si256(odd, mask));
+}
+
+// Factor between the E2M1 value and what e2m1x64_lanes builds (FP32 value = E2M1 value x 2^-126).
+constexpr int kE2m1LaneExp = -126;
+
+// 64 E2M1 codes (32 bytes, element 2j = low nibble of byte j) -> v[j] lane l = code 8l + j (the
+// j-th nibble of dword l), x 2^-126. Lanes 0..3 are codes 0..31 (one 32-block), lanes 4..7 codes
+// 32..63.
+inline void e2m1x64_lanes(__m256i b, __m256 v[8])
+{
+    // As e4m3x32_lanes, in 16-bit lanes: nibble j of a word (code 4u + j of word u) moved to the
+    // top (s e e m at bits 15..12) and shifted right arithmetically by 6 is a BF16 pattern with
+    // e e m at bits 8..6 (exponent field low 2 bits, mantissa top bit). Upper words give codes
+    // 8l + 4 + j, lower words (moved up) codes 8l + j.
+    const __m256i mask = _mm256_set1_epi32(int(0x81C00000u));
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) {
+        const __m256i x = _mm256_srai_epi16(j == 3 ? b : _mm256_slli_epi16(b, 12 - 4 * j), 6);
+        v[j] = _mm256_castsi256_ps(_mm256_and_si256(_mm256_slli_epi32(x, 16), mask));
+        v[4 + j] = _mm256_castsi256_ps(_mm256_and_si256(x, mask));
+    }
+}
+
+// Factor between the BF16 value and what bf16x16_pd_lanes builds (double value = BF16 x 2^-896).
+constexpr int kBf16PdLaneExp = -896;
+
+// 16 BF16 values (32 bytes) -> 4 double vectors, d[j] lane q = value 4q + j (word j of qword q),
+// x 2^-896. Exponent field 255 (inf/NaN) comes out finite: callers track it with bf16_special.
+inline void bf16x16_pd_lanes(__m256i h, __m256d d[4])
+{
+    // A BF16 at the top of a dword (s eeeeeeee mmmmmmm at bits 31..16) shifted right
+    // arithmetically by 3 has its exponent at bits 27..20 and mantissa at 19..13: in the upper
+    // dword of a qword that is the double's exponent field (low 8 bits) and mantissa top 7 bits.
+    // Words 1 and 3 are at the tops of their dwords already, words 0 and 2 after a 32-bit shift
+    // by 16; the lower dword's result is moved up by a 64-bit shift. The mask clears the sign
+    // copies (bits 62..60) and everything below bit 45.
+    const __m256i mask = _mm256_set1_epi64x(static_cast<long long>(0x8FFFE00000000000ull));
+    const __m256i odd = _mm256_srai_epi32(h, 3);                         // words 1, 3
+    const __m256i even = _mm256_srai_epi32(_mm256_slli_epi32(h, 16), 3); // words 0, 2
+    d[0] = _mm256_castsi256_pd(_mm256_and_si256(_mm256_slli_epi64(even, 32), mask));
+    d[1] = _mm256_castsi256_pd(_mm256_and_si256(_mm256_slli_epi64(odd, 32), mask));
+    d[2] = _mm256_castsi256_pd(_mm256_and_si256(even, mask));
+    d[3] = _mm256_castsi256_pd(_mm256_and_si256(odd, mask));
+}
+
+// Accumulates the 16-bit maximum of the BF16 magnitudes: a lane at or above 0x7F80 means an
+// infinity or NaN was seen (checked once per row with has_bf16_special).
+inline __m256i bf16_special(__m256i acc, __m256i h)
+{
+    return _mm256_max_epu16(acc, _mm256_and_si256(h, _mm256_set1_epi16(0x7fff)));
+}
+
+inline bool has_bf16_special(__m256i acc)
+{
+    const __m256i lim = _mm256_set1_epi16(0x7f7f);
+    // max_epu16(acc, lim) != lim in some lane <=> some lane > 0x7F7F.
+    return _mm256_movemask_epi8(_mm256_cmpeq_epi16(_mm256_max_epu16(acc, lim), lim)) != -1;
+}
+
 // 8 BF16 values -> 8 floats (BF16 is the upper half of an FP32).
 inline __m256 bf16x8(const std::uint8_t *p)
 {
