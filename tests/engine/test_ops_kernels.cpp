@@ -206,7 +206,7 @@ FOLIO_TEST(index_scores_avx2_equals_scalar)
         return folio_test::skip("no AVX2+FMA on this CPU");
     Rng rng(3);
     for (int dim : {64, 128, 256})
-        for (int heads : {1, 3, 16})
+        for (int heads : {1, 3, 5, 13, 16}) // 4- and 8-head groups with and without tails
             for (int n : {0, 1, 7, 300}) {
                 IndexCase c = make_index_case(rng, heads, dim, n, 6);
                 std::vector<float> a(std::size_t(n), -1.0f), b = a;

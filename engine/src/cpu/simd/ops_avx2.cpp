@@ -268,6 +268,14 @@ void index_scores_avx2(const float *q, const float *q_scales, const float *hw, i
     for (int h = 0; h < heads; ++h)
         for (int b = 0; b < nblk; ++b)
             qs[std::size_t(h) * nblk + b] = double(q_scales[std::size_t(h) * nblk + b]) * 0.25;
+    // qst: [nblk][heads] the same scales block-major, for four heads per vector below.
+    thread_local std::vector<double> qst_buf;
+    thread_local std::vector<float> head_buf;
+    double *qst = scratch(qst_buf, std::size_t(heads) * nblk);
+    for (int h = 0; h < heads; ++h)
+        for (int b = 0; b < nblk; ++b)
+            qst[std::size_t(b) * heads + h] = qs[std::size_t(h) * nblk + b];
+    float *terms = scratch(head_buf, std::size_t(heads)); // [heads] bf16(relu(bf16(dot)) * hw)
     // 2 x E2M1 value of each code: 0, 1, 2, 3, 4, 6, 8, 12 and their negatives (code 8 = -0).
     const __m256i lut = _mm256_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12, 0,
                                          1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
@@ -293,7 +301,43 @@ void index_scores_avx2(const float *q, const float *q_scales, const float *hw, i
         }
         for (int b = 0; b < nblk; ++b)
             ks[b] = e8m0[key[half + b]];
-        for (int h = 0; h < heads; ++h) {
+        // Four heads at a time: one hadd tree turns their four 8-lane partial vectors into the
+        // heads' two block sums, and the block terms are added per head (lane) in block order,
+        // as below for the remaining heads.
+        int h0 = 0;
+        for (; h0 + 4 <= heads; h0 += 4) {
+            __m256d dot = _mm256_setzero_pd(); // lanes: heads h0 .. h0+3
+            for (int ch = 0; ch < chunks; ++ch) {
+                __m256i p32[4];
+                for (int j = 0; j < 4; ++j) {
+                    const std::int8_t *qh = qe + std::size_t(h0 + j) * dim + ch * 64;
+                    const __m256i qev = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(qh));
+                    const __m256i qov = _mm256_loadu_si256(
+                        reinterpret_cast<const __m256i *>(qh + 32));
+                    const __m256i p16
+                        = _mm256_add_epi16(_mm256_maddubs_epi16(al[ch],
+                                                                _mm256_sign_epi8(qev, kl[ch])),
+                                           _mm256_maddubs_epi16(ah[ch],
+                                                                _mm256_sign_epi8(qov, kh[ch])));
+                    p32[j] = _mm256_madd_epi16(p16, ones);
+                }
+                // Low half: block 2ch of heads h0..h0+3; high half: block 2ch+1 (exact sums).
+                const __m256i sums = _mm256_hadd_epi32(_mm256_hadd_epi32(p32[0], p32[1]),
+                                                       _mm256_hadd_epi32(p32[2], p32[3]));
+                for (int half_b = 0; half_b < 2; ++half_b) {
+                    const int b = 2 * ch + half_b;
+                    const __m256d blk_d = _mm256_cvtepi32_pd(
+                        half_b ? _mm256_extracti128_si256(sums, 1) : _mm256_castsi256_si128(sums));
+                    const __m256d scale = _mm256_mul_pd(_mm256_loadu_pd(qst + std::size_t(b) * heads
+                                                                        + h0),
+                                                        _mm256_set1_pd(ks[b]));
+                    // An exact product: the FMA equals the scalar multiply-then-add.
+                    dot = _mm256_fmadd_pd(blk_d, scale, dot);
+                }
+            }
+            _mm256_storeu_pd(dots + h0, dot);
+        }
+        for (int h = h0; h < heads; ++h) {
             const std::int8_t *qh = qe + std::size_t(h) * dim;
             for (int ch = 0; ch < chunks; ++ch) {
                 const __m256i qev = _mm256_loadu_si256(
@@ -316,11 +360,23 @@ void index_scores_avx2(const float *q, const float *q_scales, const float *hw, i
                 dot += double(blk[b]) * (qsh[b] * ks[b]);
             dots[h] = dot;
         }
-        float acc = 0.0f;
-        for (int h = 0; h < heads; ++h) {
-            const float s = std::max(round_bf16(float(dots[h])), 0.0f);
-            acc += round_bf16(s * hw[h]);
+        // Per head bf16(max(bf16(dot), 0) * hw), eight heads per vector (std::max(x, 0) =
+        // x < 0 ? 0 : x = max_ps(0, x), NaN kept), then the FP32 sum in head order.
+        int h8 = 0;
+        for (; h8 + 8 <= heads; h8 += 8) {
+            const __m256 d = _mm256_set_m128(_mm256_cvtpd_ps(_mm256_loadu_pd(dots + h8 + 4)),
+                                             _mm256_cvtpd_ps(_mm256_loadu_pd(dots + h8)));
+            const __m256 relu = _mm256_max_ps(_mm256_setzero_ps(), round_bf16_8(d));
+            _mm256_storeu_ps(terms + h8,
+                             round_bf16_8(_mm256_mul_ps(relu, _mm256_loadu_ps(hw + h8))));
         }
+        for (int h = h8; h < heads; ++h) {
+            const float s = std::max(round_bf16(float(dots[h])), 0.0f);
+            terms[h] = round_bf16(s * hw[h]);
+        }
+        float acc = 0.0f;
+        for (int h = 0; h < heads; ++h)
+            acc += terms[h];
         score[t] = round_bf16(acc);
     }
 }
