@@ -1,11 +1,13 @@
 // listGitRefs (see git_refs.h): branches and tags from git_reference_iterator, commits from a
-// revwalk over HEAD in time order.
+// revwalk over HEAD in time order. listRemoteGitRefs: the refs a remote advertises when an
+// anonymous (detached) remote connects for fetching.
 #include "ingest/git_refs.h"
 
 #include "ingest/git_handles.h"
 
 #include <QFile>
 #include <QFileInfo>
+#include <QUrl>
 
 #include <algorithm>
 
@@ -100,6 +102,57 @@ OpenStatus listGitRefs(const QString &path, int maxCommits, GitRefs *out)
     if (const git_oid *id = git_reference_target(head.get()))
         out->headCommit = git::oidHex(*id);
     readCommits(repo.get(), std::max(0, maxCommits), out);
+    return OpenStatus::success();
+}
+
+OpenStatus listRemoteGitRefs(const QString &url, GitRefs *out)
+{
+    *out = GitRefs();
+    out->root = url;
+    // libgit2's local transport reports a missing path only as a generic failure: say it plainly.
+    if (url.startsWith(QLatin1String("file://")) && !QFileInfo::exists(QUrl(url).toLocalFile()))
+        return OpenStatus::failure(OpenResult::NotFound,
+                                   QStringLiteral("%1: no such repository").arg(url));
+    git::Library library;
+    const QByteArray bytes = url.toUtf8();
+    git_remote *raw = nullptr;
+    // Detached: no repository is needed to ask a remote for its refs.
+    if (auto c = FOLIO_GIT(git_remote_create_detached(&raw, bytes.constData())); !c)
+        return OpenStatus::failure(OpenResult::Failed, c.message);
+    git::Ptr<git_remote> remote(raw);
+    git_remote_callbacks callbacks = GIT_REMOTE_CALLBACKS_INIT;
+    if (auto c = FOLIO_GIT(
+            git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, &callbacks, nullptr, nullptr));
+        !c)
+        return OpenStatus::failure(OpenResult::Failed,
+                                   QStringLiteral("listing %1: %2").arg(url, c.message));
+    const git_remote_head **heads = nullptr;
+    size_t count = 0;
+    if (auto c = FOLIO_GIT(git_remote_ls(&heads, &count, remote.get())); !c) {
+        git_remote_disconnect(remote.get());
+        return OpenStatus::failure(OpenResult::Failed,
+                                   QStringLiteral("listing %1: %2").arg(url, c.message));
+    }
+    for (size_t i = 0; i < count; ++i) {
+        const git_remote_head *h = heads[i];
+        const QString name = fromGit(h->name);
+        if (name == QLatin1String("HEAD")) {
+            out->headCommit = git::oidHex(h->oid);
+            const QString target = fromGit(h->symref_target);
+            if (target.startsWith(QLatin1String("refs/heads/")))
+                out->head = target.mid(11);
+        } else if (name.startsWith(QLatin1String("refs/heads/"))) {
+            out->branches << name.mid(11);
+        } else if (name.startsWith(QLatin1String("refs/tags/"))
+                   && !name.endsWith(QLatin1String("^{}"))) {
+            // "v1^{}" is the commit an annotated tag peels to, advertised next to the tag.
+            out->tags << name.mid(10);
+        }
+    }
+    git_remote_disconnect(remote.get());
+    out->branches.sort();
+    out->tags.sort();
+    // An empty repository advertises nothing: it has no HEAD commit to read yet.
     return OpenStatus::success();
 }
 

@@ -1,6 +1,7 @@
-// What a local git repository offers to read: its branches, tags and most recent commits (the
-// "Open Repository" dialog lists them so a person can pick a revision). Read through libgit2,
-// private to git_refs.cpp like the rest of ingest's git code.
+// What a git repository offers to read: a local one's branches, tags and most recent commits, or a
+// remote's (URL) branches and tags before it is cloned (the "Open Repository" dialog lists them so
+// a person can pick a revision). Read through libgit2, private to git_refs.cpp like the rest of
+// ingest's git code.
 #pragma once
 
 #include "ingest/types.h"
@@ -35,5 +36,11 @@ struct GitRefs
 // contains `path`. NotFound when `path` does not exist or is not inside a repository; Damaged when
 // the repository cannot be read.
 OpenStatus listGitRefs(const QString &path, int maxCommits, GitRefs *out);
+
+// Lists what the remote at `url` offers, as `git ls-remote` does: an anonymous remote is connected,
+// its advertised branches and tags read (and the branch its HEAD points to, with that commit), and
+// disconnected. Nothing is fetched, so `commits` stays empty; `root` is the URL. NotFound when a
+// file:// URL names nothing; Failed when the remote cannot be reached or refuses the listing.
+OpenStatus listRemoteGitRefs(const QString &url, GitRefs *out);
 
 } // namespace folio::ingest
