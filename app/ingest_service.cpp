@@ -38,6 +38,9 @@ struct IngestService::State
     std::atomic<qint64> done{0};
     std::atomic<qint64> total{0};
     std::atomic<qint64> stageStartMs{0};
+    std::atomic_bool pages{false}; // reading counts PDF pages rather than files
+    // setReadProgressHook(): called on the reading thread after each progress report.
+    std::function<void(qint64 done, qint64 total)> readHook;
     QSet<QString> exclusions;
     QString tokenizerPath;
     QString loadedTokenizerPath = QStringLiteral("<none>");
@@ -233,6 +236,7 @@ void IngestService::reportProgress()
     switch (stage) {
     case 1:
         p.stage = m_readingLabel.isEmpty() ? tr("Reading sources…") : m_readingLabel;
+        p.pages = m_state->pages.load();
         break;
     case 2:
         p.stage = tr("Counting tokens…");
@@ -287,6 +291,12 @@ void IngestService::setBudget(qint64 contextTokens, qint64 answerReserve)
         repack();
 }
 
+void IngestService::setReadProgressHook(std::function<void(qint64 done, qint64 total)> hook)
+{
+    auto state = m_state;
+    m_thread->post([state, hook = std::move(hook)] { state->readHook = hook; });
+}
+
 void IngestService::cancel()
 {
     m_state->cancel = true;
@@ -332,8 +342,33 @@ void IngestService::startIngest(const folio::ingest::IngestRequest &request, con
         state->stageStartMs = nowMs();
         state->done = 0;
         state->total = 0;
+        state->pages = request.kind == folio::ingest::IngestRequest::Kind::Pdf;
         state->stage = 1;
-        const auto outcome = folio::ingest::runIngest(request, &state->cancel);
+        // The reader reports files (or pages) read of those it knows about, from its reading
+        // threads, one call at a time; the sources of a request are read one after another, so
+        // the row counts on across them: `base` is what the sources before this one had.
+        struct Seen
+        {
+            int source = -1;
+            qint64 base = 0;
+            qint64 total = 0;
+        };
+        auto seen = std::make_shared<Seen>();
+        folio::ingest::IngestRequest withProgress = request;
+        withProgress.progress = [state, seen](int source, qint64 done, qint64 total) {
+            if (source != seen->source) {
+                seen->base += seen->total;
+                seen->source = source;
+            }
+            seen->total = total;
+            // Total first: the UI thread may read between the two stores and must not see
+            // done > total.
+            state->total = seen->base + total;
+            state->done = seen->base + done;
+            if (state->readHook)
+                state->readHook(seen->base + done, seen->base + total);
+        };
+        const auto outcome = folio::ingest::runIngest(withProgress, &state->cancel);
         postBack(this, [this] { finishJob(); });
         if (!pdfs.isEmpty() && outcome.status.result == folio::ingest::OpenResult::NeedsPassword) {
             postBack(this,
@@ -542,9 +577,13 @@ void IngestService::listRefs(const QString &path, int maxCommits)
     m_thread->post([this, path, maxCommits] {
         noteLayerWork("ingest: list refs");
         folio::ingest::GitRefs refs;
-        const folio::ingest::OpenStatus st = folio::ingest::listGitRefs(path, maxCommits, &refs);
+        const bool remote = folio::ingest::looksLikeUrl(path);
+        const folio::ingest::OpenStatus st = remote ? folio::ingest::listRemoteGitRefs(path, &refs)
+                                                    : folio::ingest::listGitRefs(path, maxCommits,
+                                                                                 &refs);
         RepositoryRefs out;
         out.location = path;
+        out.remote = remote;
         out.error = st.ok() ? QString() : st.message;
         out.root = refs.root;
         out.head = refs.head;
@@ -558,6 +597,11 @@ void IngestService::listRefs(const QString &path, int maxCommits)
     });
 }
 
+bool IngestService::isRepositoryUrl(const QString &location)
+{
+    return folio::ingest::looksLikeUrl(location);
+}
+
 void IngestService::restoreSources(std::shared_ptr<const SourceRecords> records)
 {
     Q_EMIT stageChanged(tr("Restoring the session's sources…"));
@@ -565,8 +609,10 @@ void IngestService::restoreSources(std::shared_ptr<const SourceRecords> records)
     runRequest([this, state, records] {
         noteLayerWork("ingest: restore sources");
         state->stageStartMs = nowMs();
+        // restoreSources() reports no progress: the row shows the stage and its elapsed time
+        // rather than a count that would stay at zero.
         state->done = 0;
-        state->total = records ? qint64(records->records.size()) : 0;
+        state->total = 0;
         state->stage = 3;
         const RestoreOutcome out = records ? folio::app::restoreSources(records->records,
                                                                         &state->cancel)

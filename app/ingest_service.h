@@ -12,6 +12,7 @@
 #include <QStringList>
 #include <QVector>
 
+#include <functional>
 #include <memory>
 
 class QTimer;
@@ -36,18 +37,19 @@ struct RepositoryCommit
     qint64 timeMs = 0;
 };
 
-// What a local repository offers to read (listRefs()).
+// What a repository offers to read (listRefs()): a local one, or a URL before it is cloned.
 struct RepositoryRefs
 {
     QString location; // as asked
-    QString root;
-    QString head;       // checked-out branch; empty when detached or unborn
+    QString root;     // the URL for a remote
+    QString head; // checked-out branch (a remote's default branch); empty when detached or unborn
     QString headCommit; // empty when unborn
     QStringList branches;
     QStringList tags;
-    QVector<RepositoryCommit> commits; // newest first
+    QVector<RepositoryCommit> commits; // newest first; none for a remote (nothing is fetched)
     bool bare = false;
-    QString error; // non-empty: the location is not a readable repository
+    bool remote = false; // `location` is a URL: listed as `git ls-remote` does
+    QString error;       // non-empty: the location is not a readable repository
 };
 
 // Live progress of the current stage (progressChanged()).
@@ -57,6 +59,7 @@ struct IngestProgress
     qint64 done = 0;        // units done (files, or bytes for token counting)
     qint64 total = 0;       // 0: unknown
     bool bytes = false;     // `done`/`total` count bytes (token counting) instead of files
+    bool pages = false;     // `done`/`total` count PDF pages instead of files
     double seconds = 0;     // elapsed in this stage
     double rate = 0;        // units per second so far
     double etaSeconds = -1; // -1: unknown
@@ -125,8 +128,12 @@ public:
     void resolveCitations(int tag, const QString &answer);
 
     // Lists the branches, tags and latest `maxCommits` commits of the local repository that
-    // contains `path`, on the ingest thread; answered by refsListed().
+    // contains `path`, or the branches and tags a URL's remote offers (without cloning it), on
+    // the ingest thread; answered by refsListed().
     void listRefs(const QString &path, int maxCommits = 100);
+    // True when `location` names a repository to clone (scheme://…, user@host:path) rather than
+    // a local path: ingest's rule, which decides whether addRepository() clones.
+    static bool isRepositoryUrl(const QString &location);
     // Replaces the sources with a session's stored ones, read again on the ingest thread (a
     // repository at its pinned commit, a moved PDF from its stored text: session_sources.h);
     // answered by restored(). Does not emit sourcesChanged().
@@ -141,6 +148,10 @@ public:
     const PackedContext &packed() const { return m_packed; }
     // Blocks until queued work is done (tests, shutdown).
     void waitForIdle();
+    // Tests: `hook` runs on a reading thread after each progress report of a read (files or
+    // pages done of those known); it may block to hold a read at a known point while the UI
+    // thread shows its progress. Applies to reads started after this call.
+    void setReadProgressHook(std::function<void(qint64 done, qint64 total)> hook);
 
 Q_SIGNALS:
     void busyChanged(bool busy);

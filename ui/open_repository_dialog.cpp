@@ -25,8 +25,7 @@ namespace folio::ui {
 namespace {
 bool looksRemote(const QString &s)
 {
-    return s.contains(QLatin1String("://"))
-           || (s.contains(QLatin1Char('@')) && s.contains(QLatin1Char(':')));
+    return folio::app::IngestService::isRepositoryUrl(s);
 }
 
 // What a ref entry of the choice list reads: the revspec it stands for.
@@ -108,7 +107,8 @@ OpenRepositoryDialog::OpenRepositoryDialog(const QStringList &recent,
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(m_location, &QComboBox::currentTextChanged, this, [this] {
         updateState();
-        m_listTimer->start();
+        // A URL is asked over the network: wait for a longer pause in the typing.
+        m_listTimer->start(looksRemote(m_location->currentText().trimmed()) ? 800 : 300);
     });
     connect(m_worktree, &QCheckBox::toggled, this, &OpenRepositoryDialog::updateState);
     connect(m_refChoice, &QComboBox::activated, this, &OpenRepositoryDialog::chooseRef);
@@ -178,11 +178,14 @@ void OpenRepositoryDialog::requestRefs()
     m_refs = folio::app::RepositoryRefs();
     m_refChoice->clear();
     m_commits->clear();
-    if (!m_ingest || location.isEmpty() || looksRemote(location) || !QDir(location).exists()) {
+    const bool remote = looksRemote(location);
+    if (!m_ingest || location.isEmpty() || (!remote && !QDir(location).exists())) {
         updateState();
         return;
     }
-    m_hint->setText(tr("Reading the branches and commits of %1…").arg(location));
+    updateState();
+    m_hint->setText(remote ? tr("Asking %1 for its branches and tags…").arg(location)
+                           : tr("Reading the branches and commits of %1…").arg(location));
     m_ingest->listRefs(location);
 }
 
@@ -255,6 +258,16 @@ void OpenRepositoryDialog::updateState()
     bool ok = remote || (!location.isEmpty() && QDir(location).exists());
     if (location.isEmpty()) {
         m_hint->setText(tr("Choose a folder inside a git repository, or paste a URL to clone."));
+    } else if (remote && m_refs.location == location && !m_refs.error.isEmpty()) {
+        // The clone reports its own failure; a listing can fail where a clone would not (a
+        // server that refuses anonymous listing), so Open stays available.
+        m_hint->setText(tr("Could not list the branches and tags: %1").arg(m_refs.error));
+    } else if (remote && m_refs.location == location) {
+        m_hint->setText(tr("%n branch(es), %1 tag(s) at the remote; pick one, or type a branch, "
+                           "tag or commit. The repository is cloned into Folio's cache when you "
+                           "open it.",
+                           nullptr, int(m_refs.branches.size()))
+                            .arg(m_refs.tags.size()));
     } else if (remote) {
         m_hint->setText(tr("The repository will be cloned into Folio's cache first; type a "
                            "branch, tag or commit, or leave the revision empty for its HEAD."));

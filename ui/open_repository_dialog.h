@@ -1,8 +1,9 @@
 // OpenRepositoryDialog: which repository (a local folder or a URL to clone) and which revision:
-// the branches and tags of a local repository in a list, its recent commits in a table (subject,
-// author, date, short id), any revspec typed by hand, or the working tree with uncommitted
-// changes. The refs and commits are read by IngestService::listRefs on the ingest thread, never
-// here. Recently opened repositories are offered from Settings.
+// the branches and tags of a local repository, or of a URL's remote before it is cloned, in a
+// list; a local repository's recent commits in a table (subject, author, date, short id); any
+// revspec typed by hand; or the working tree with uncommitted changes. The refs and commits are
+// read by IngestService::listRefs on the ingest thread, never here. Recently opened repositories
+// are offered from Settings.
 #pragma once
 
 #include "app/ingest_service.h"

@@ -153,8 +153,10 @@ QString SourcesPanel::progressText(const folio::app::IngestProgress &p)
         return tr("%1 (%2)").arg(p.stage, elapsed);
     const QString done = p.bytes ? locale.formattedDataSize(p.done) : locale.toString(p.done);
     const QString total = p.bytes ? locale.formattedDataSize(p.total) : locale.toString(p.total);
-    const QString rate = p.bytes ? tr("%1/s").arg(locale.formattedDataSize(qint64(p.rate)))
-                                 : tr("%1 files/s").arg(locale.toString(p.rate, 'f', 0));
+    const QString count = locale.toString(p.rate, 'f', 0);
+    const QString rate = p.bytes   ? tr("%1/s").arg(locale.formattedDataSize(qint64(p.rate)))
+                         : p.pages ? tr("%1 pages/s").arg(count)
+                                   : tr("%1 files/s").arg(count);
     const QString eta = p.etaSeconds < 0
                             ? tr("time left unknown")
                             : tr("about %1 s left").arg(locale.toString(p.etaSeconds, 'f', 0));

@@ -10,9 +10,13 @@
 #include <QAbstractItemModelTester>
 #include <QDir>
 #include <QFileInfo>
+#include <QProcess>
+#include <QSemaphore>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <atomic>
 
 using folio::app::IngestService;
 using folio::app::SourceNode;
@@ -25,6 +29,21 @@ void write(const QString &path, const QByteArray &bytes)
     QFile f(path);
     QVERIFY(f.open(QIODevice::WriteOnly));
     f.write(bytes);
+}
+
+// Runs git in `dir`; the trimmed standard output, or a null QByteArray when git failed.
+QByteArray git(const QString &dir, const QStringList &args)
+{
+    QProcess p;
+    p.setWorkingDirectory(dir);
+    p.start(QStringLiteral("git"),
+            QStringList{QStringLiteral("-c"), QStringLiteral("user.name=T"), QStringLiteral("-c"),
+                        QStringLiteral("user.email=t@e")}
+                + args);
+    if (!p.waitForFinished(30000) || p.exitCode() != 0)
+        return {};
+    const QByteArray out = p.readAllStandardOutput().trimmed();
+    return out.isNull() ? QByteArray("") : out;
 }
 
 QModelIndex find(const QAbstractItemModel &m, const QString &name, const QModelIndex &parent = {})
@@ -174,6 +193,106 @@ private Q_SLOTS:
         QCOMPARE(answer.mid(links.at(0).offset, links.at(0).length), links.at(0).text);
         QVERIFY(!links.at(1).verified);
         QVERIFY(!links.at(1).reason.isEmpty());
+    }
+
+    // While one large source is read, its files read of the total and the files per second are
+    // reported live, not only when it is done: the read is held (on its reading thread) half-way
+    // and the UI thread sees the count, the total and a rate meanwhile.
+    void reportsFilesReadWhileReading()
+    {
+        const QString repo = m_dir.filePath(QStringLiteral("many"));
+        for (int i = 0; i < 200; ++i)
+            write(repo + QStringLiteral("/f%1.txt").arg(i, 3, 10, QLatin1Char('0')), "line\n");
+        QVERIFY(!git(repo, {QStringLiteral("init"), QStringLiteral("-q")}).isNull());
+        QVERIFY(!git(repo, {QStringLiteral("add"), QStringLiteral(".")}).isNull());
+        QVERIFY(!git(repo, {QStringLiteral("commit"), QStringLiteral("-qm"), QStringLiteral("m")})
+                     .isNull());
+
+        folio::app::resetLayerWorkCounts();
+        QSemaphore held, release;
+        std::atomic_bool once{false};
+        SourcesModel model;
+        IngestService ingest(&model);
+        ingest.setReadProgressHook([&](qint64 done, qint64) {
+            if (done >= 100 && !once.exchange(true)) {
+                held.release();
+                // Never hang the test: the read goes on after 30 s whatever happens.
+                release.tryAcquire(1, 30000);
+            }
+        });
+        QSignalSpy progress(&ingest, &IngestService::progressChanged);
+        ingest.addRepository({repo, QString(), false});
+        QVERIFY(held.tryAcquire(1, 30000));
+        auto midRead = [&] {
+            for (const QList<QVariant> &args : progress) {
+                const auto p = args.first().value<folio::app::IngestProgress>();
+                if (!p.bytes && !p.pages && p.total == 200 && p.done >= 100 && p.done < 200
+                    && p.rate > 0 && p.stage.contains(QStringLiteral("Reading repository")))
+                    return true;
+            }
+            return false;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(midRead(), 30000);
+        QVERIFY(ingest.isBusy());
+        release.release();
+        QTRY_VERIFY_WITH_TIMEOUT(!ingest.isBusy(), 30000);
+        QCOMPARE(ingest.sourceCount(), 1);
+        QCOMPARE(model.rowCount(model.index(0, 0)), 200);
+        QCOMPARE(folio::app::layerWorkCounts().onUiThread, 0);
+    }
+
+    // A URL's branches and tags are listed before anything is cloned (git ls-remote): the
+    // default branch, a branch, a lightweight and an annotated tag (its peeled "^{}" entry is not
+    // a tag of its own); no commits, since nothing was fetched. A file:// URL that names nothing
+    // is an error, not a hang or an empty list.
+    void listsRemoteRefsWithoutCloning()
+    {
+        const QString repo = m_dir.filePath(QStringLiteral("remote"));
+        write(repo + QStringLiteral("/a.txt"), "a\n");
+        QVERIFY(!git(repo, {QStringLiteral("init"), QStringLiteral("-q"), QStringLiteral("-b"),
+                            QStringLiteral("trunk")})
+                     .isNull());
+        QVERIFY(!git(repo, {QStringLiteral("add"), QStringLiteral(".")}).isNull());
+        QVERIFY(!git(repo, {QStringLiteral("commit"), QStringLiteral("-qm"), QStringLiteral("one")})
+                     .isNull());
+        QVERIFY(!git(repo, {QStringLiteral("branch"), QStringLiteral("feature")}).isNull());
+        QVERIFY(!git(repo, {QStringLiteral("tag"), QStringLiteral("v1")}).isNull());
+        QVERIFY(!git(repo, {QStringLiteral("tag"), QStringLiteral("-a"), QStringLiteral("v2"),
+                            QStringLiteral("-m"), QStringLiteral("two")})
+                     .isNull());
+        const QByteArray head = git(repo, {QStringLiteral("rev-parse"), QStringLiteral("HEAD")});
+        QCOMPARE(head.size(), 40);
+
+        folio::app::resetLayerWorkCounts();
+        SourcesModel model;
+        IngestService ingest(&model);
+        QSignalSpy listed(&ingest, &IngestService::refsListed);
+        const QString url = QStringLiteral("file://") + repo;
+        QVERIFY(IngestService::isRepositoryUrl(url));
+        QVERIFY(!IngestService::isRepositoryUrl(repo));
+        ingest.listRefs(url);
+        QTRY_COMPARE_WITH_TIMEOUT(listed.size(), 1, 30000);
+        const auto refs = listed.first().first().value<folio::app::RepositoryRefs>();
+        QVERIFY2(refs.error.isEmpty(), qPrintable(refs.error));
+        QVERIFY(refs.remote);
+        QCOMPARE(refs.location, url);
+        QCOMPARE(refs.branches, QStringList({QStringLiteral("feature"), QStringLiteral("trunk")}));
+        QCOMPARE(refs.tags, QStringList({QStringLiteral("v1"), QStringLiteral("v2")}));
+        QCOMPARE(refs.head, QStringLiteral("trunk"));
+        QCOMPARE(refs.headCommit, QString::fromLatin1(head));
+        QVERIFY(refs.commits.isEmpty());
+        // Listing is ingest work, done on the ingest thread.
+        QCOMPARE(folio::app::layerWorkCounts().onUiThread, 0);
+        QVERIFY(folio::app::layerWorkCounts().kinds.contains(QStringLiteral("ingest: list refs")));
+
+        listed.clear();
+        const QString missing = QStringLiteral("file://") + m_dir.filePath(QStringLiteral("none"));
+        ingest.listRefs(missing);
+        QTRY_COMPARE_WITH_TIMEOUT(listed.size(), 1, 30000);
+        const auto none = listed.first().first().value<folio::app::RepositoryRefs>();
+        QCOMPARE(none.location, missing);
+        QVERIFY(none.error.contains(QStringLiteral("no such repository")));
+        QVERIFY(none.branches.isEmpty());
     }
 
     // Progress: reported while busy, and once at the end with done == total (the bytes of the

@@ -40,9 +40,11 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QSemaphore>
 #include <QSignalSpy>
 #include <QSplitter>
 #include <QStackedWidget>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -53,6 +55,8 @@
 #include <QTimer>
 #include <QTreeView>
 #include <QTreeWidget>
+
+#include <atomic>
 
 namespace {
 // A small git repository with a known file; returns its path.
@@ -191,6 +195,8 @@ private Q_SLOTS:
         QCoreApplication::setApplicationName(QStringLiteral("folio-ui-test"));
         qputenv("XDG_CONFIG_HOME", m_settingsDir.path().toUtf8());
         qputenv("FOLIO_DATA_DIR", m_dataDir.path().toUtf8());
+        // Clones of URLs go to the cache: keep them in the test's directory.
+        qputenv("XDG_CACHE_HOME", m_dataDir.filePath(QStringLiteral("cache")).toUtf8());
         // A fake demo model directory: the window only needs it to exist.
         QDir().mkpath(m_dataDir.filePath(QStringLiteral("demo-model")));
         qputenv("FOLIO_DEMO_MODEL", m_dataDir.filePath(QStringLiteral("demo-model")).toUtf8());
@@ -588,6 +594,116 @@ private Q_SLOTS:
                  qPrintable(lastRead->text()));
     }
 
+    // Clone from URL: the dialog lists the URL's branches and tags before anything is cloned (no
+    // commits: nothing is fetched yet), and the branch chosen there is the one cloned and read.
+    void cloneFromUrlListsRefsFirst()
+    {
+        QVERIFY(!m_refsRepo.isEmpty());
+        const QString url = QStringLiteral("file://") + m_refsRepo;
+        // Where GitSource clones URLs (under XDG_CACHE_HOME, set in initTestCase).
+        const QString cache = QStandardPaths::writableLocation(QStandardPaths::CacheLocation);
+        QVERIFY(cache.startsWith(m_dataDir.path()));
+        QDir(cache + QStringLiteral("/repos")).removeRecursively();
+        folio::ui::MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QString chosen;
+        QStringList listed;
+        int commitsListed = -1;
+        QTimer::singleShot(0, &window, [&] {
+            auto *dialog = window.findChild<folio::ui::OpenRepositoryDialog *>();
+            QVERIFY(dialog);
+            QTimer::singleShot(30000, dialog, &QDialog::reject);
+            auto *location = dialog->findChild<QComboBox *>(QStringLiteral("repositoryLocation"));
+            QVERIFY(location->accessibleName().size() > 0);
+            location->setCurrentText(url); // as typed or pasted
+            auto *choice = dialog->findChild<QComboBox *>(QStringLiteral("repositoryRefChoice"));
+            QTRY_VERIFY_WITH_TIMEOUT(choice->count() > 1, 30000);
+            // Nothing was cloned to list them.
+            QVERIFY(!QDir(cache + QStringLiteral("/repos")).exists()
+                    || QDir(cache + QStringLiteral("/repos"))
+                           .entryList(QDir::Dirs | QDir::NoDotAndDotDot)
+                           .isEmpty());
+            for (int i = 0; i < choice->count(); ++i)
+                listed << choice->itemData(i).toString();
+            commitsListed = dialog->findChild<QTreeWidget *>(QStringLiteral("repositoryCommits"))
+                                ->topLevelItemCount();
+            // The branch that is not the remote's HEAD ("feature"): the first commit only.
+            for (int i = 1; i < choice->count(); ++i) {
+                const QString ref = choice->itemData(i).toString();
+                if (choice->itemText(i).startsWith(QStringLiteral("branch"))
+                    && ref != QStringLiteral("feature")) {
+                    Q_EMIT choice->activated(i);
+                    chosen = ref;
+                }
+            }
+            QVERIFY(dialog->findChild<QLabel *>(QStringLiteral("repositoryHint"))
+                        ->text()
+                        .contains(QStringLiteral("at the remote")));
+            dialog->accept();
+        });
+        window.findChild<QAction *>(QStringLiteral("actionCloneRepository"))->trigger();
+        QVERIFY2(listed.contains(QStringLiteral("feature")), qPrintable(listed.join(u',')));
+        QVERIFY(listed.contains(QStringLiteral("v1")));
+        QCOMPARE(commitsListed, 0);
+        QVERIFY(!chosen.isEmpty());
+        auto *tree = window.findChild<QTreeView *>(QStringLiteral("sourcesTree"));
+        const QString name = QStringLiteral("refsrepo @ %1")
+                                 .arg(QLatin1String(m_firstCommit.left(10)));
+        QTRY_VERIFY_WITH_TIMEOUT(findRowStartingWith(tree->model(), name).isValid(), 30000);
+        QTRY_VERIFY(!window.ingest()->isBusy());
+        QVERIFY(findRow(tree->model(), QStringLiteral("parse.cpp")).isValid());
+        QVERIFY(!findRow(tree->model(), QStringLiteral("extra.cpp")).isValid());
+        // Now it is cloned, into the cache.
+        QCOMPARE(QDir(cache + QStringLiteral("/repos"))
+                     .entryList(QDir::Dirs | QDir::NoDotAndDotDot)
+                     .size(),
+                 1);
+    }
+
+    // The progress row while one large repository is read: files read of the total and files
+    // per second, live (the read is held half-way on its reading thread), not only at the end.
+    void ingestProgressWhileReading()
+    {
+        const QString repo = m_dataDir.filePath(QStringLiteral("manyfiles"));
+        QDir().mkpath(repo);
+        for (int i = 0; i < 120; ++i) {
+            QFile f(repo + QStringLiteral("/f%1.txt").arg(i));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("text\n");
+        }
+        QVERIFY(!runGit(repo, {QStringLiteral("init"), QStringLiteral("-q")}).isNull());
+        QVERIFY(!runGit(repo, {QStringLiteral("add"), QStringLiteral(".")}).isNull());
+        QVERIFY(!runGit(repo, {QStringLiteral("commit"), QStringLiteral("-qm"), QStringLiteral("m")})
+                     .isNull());
+        QSemaphore held, release;
+        std::atomic_bool once{false};
+        folio::ui::MainWindow window;
+        window.show();
+        window.ingest()->setReadProgressHook([&](qint64 done, qint64) {
+            if (done >= 60 && !once.exchange(true)) {
+                held.release();
+                release.tryAcquire(1, 30000); // never hangs the test
+            }
+        });
+        window.ingest()->addRepository({repo, QString(), false});
+        QVERIFY(held.tryAcquire(1, 30000));
+        auto *stage = window.findChild<QLabel *>(QStringLiteral("ingestStage"));
+        auto *bar = window.findChild<QProgressBar *>(QStringLiteral("ingestProgressBar"));
+        QTRY_VERIFY_WITH_TIMEOUT(stage->text().contains(QStringLiteral(" of 120")), 30000);
+        QVERIFY2(stage->text().contains(QStringLiteral("files/s")), qPrintable(stage->text()));
+        QVERIFY2(stage->text().contains(QStringLiteral("Reading repository")),
+                 qPrintable(stage->text()));
+        QVERIFY(stage->isVisible());
+        QCOMPARE(bar->maximum(), 1000);
+        QVERIFY(bar->value() >= 500 && bar->value() < 1000);
+        release.release();
+        QTRY_VERIFY_WITH_TIMEOUT(!window.ingest()->isBusy(), 30000);
+        auto *lastRead = window.findChild<QLabel *>(QStringLiteral("ingestLastRead"));
+        QVERIFY2(lastRead->text().contains(QStringLiteral("120 file")),
+                 qPrintable(lastRead->text()));
+    }
+
     void ingestProgressText()
     {
         folio::app::IngestProgress p;
@@ -604,6 +720,15 @@ private Q_SLOTS:
         QVERIFY2(text.contains(QStringLiteral("about 3 s left")), qPrintable(text));
         p.total = 0;
         QVERIFY(!folio::ui::SourcesPanel::progressText(p).contains(QStringLiteral("left")));
+        // Reading PDFs counts pages.
+        p.bytes = false;
+        p.pages = true;
+        p.done = 3;
+        p.total = 12;
+        p.rate = 2;
+        const QString pages = folio::ui::SourcesPanel::progressText(p);
+        QVERIFY2(pages.contains(QStringLiteral("3 of 12")), qPrintable(pages));
+        QVERIFY2(pages.contains(QStringLiteral("2 pages/s")), qPrintable(pages));
     }
 
     // Sources are stored with their session and come back, pinned at their commit, with the
