@@ -1,5 +1,6 @@
-// A PDF as a source, read through Poppler-Qt6 (private to pdf_source.cpp): the text of every page in
-// reading order with its printed page label, and the document's title, author and page count.
+// A PDF as a source, read through Poppler's core API (private to pdf_source.cpp): the text of every
+// page in reading order with its printed page label, and the document's title, author and page
+// count.
 // Ligatures (ﬁ, ﬂ, ...) are expanded, soft hyphens removed, and words hyphenated across a line end
 // joined. A page without a text layer is kept as an item with noText ("no text (scanned?)").
 // Encrypted files open to NeedsPassword until given the right password; damaged ones to Damaged.

@@ -26,13 +26,14 @@ die() { printf 'setup.sh: FAILED: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. Debian packages --------------------------------------------------------------------------
 # Build: compilers, CMake, Ninja, ccache. Qt 6 (base, tools, linguist). Sources: libgit2, Poppler-Qt6
+# (the UI's viewer) and Poppler's core headers (ingest's text extraction: libpoppler-private-dev)
 # (+ poppler-utils for tests/benchmarks), SQLite, zstd, lz4, xxHash. Server: cpp-httplib.
 # Benchmarks: OpenBLAS. Tests: Xvfb, clang-format 14, Python venv, qpdf (encrypted test PDFs).
 packages=(
   build-essential cmake ninja-build ccache pkg-config git clang-format
   qt6-base-dev qt6-base-dev-tools qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools linguist-qt6
   libgl-dev libxkbcommon-dev
-  libgit2-dev libpoppler-qt6-dev poppler-utils libsqlite3-dev sqlite3 libzstd-dev liblz4-dev libxxhash-dev
+  libgit2-dev libpoppler-qt6-dev libpoppler-private-dev poppler-utils libsqlite3-dev sqlite3 libzstd-dev liblz4-dev libxxhash-dev
   libcpp-httplib-dev libssl-dev libopenblas-dev
   xvfb xauth python3 python3-venv python3-pip qpdf fonts-wqy-microhei
   # Packaging (issue 11): icon rendering, .deb tools and the validators tests/packaging runs.

@@ -312,6 +312,75 @@ private Q_SLOTS:
         }
     }
 
+    // The same PDFs against pdftotext on every page: Folio reads through Poppler's TextOutputDev in
+    // reading order as pdftotext does, so after the same normalisation each page has the same text
+    // in the same order (pdftotext ends each page with a form feed).
+    void realPdfsEveryPageAsPdftotext()
+    {
+        const QString pdftotext = QStandardPaths::findExecutable(QStringLiteral("pdftotext"));
+        if (pdftotext.isEmpty())
+            QSKIP("pdftotext is not installed (scripts/setup.sh installs poppler-utils)");
+        // Debian compresses most documentation: *.pdf.gz files are unpacked here first.
+        QStringList found;
+        QDirIterator it(QStringLiteral("/usr/share/doc"),
+                        {QStringLiteral("*.pdf"), QStringLiteral("*.pdf.gz")}, QDir::Files,
+                        QDirIterator::Subdirectories);
+        while (it.hasNext() && found.size() < 8) {
+            const QString path = it.next();
+            if (!path.endsWith(QStringLiteral(".gz"))) {
+                found << path;
+                continue;
+            }
+            QProcess gz;
+            gz.start(QStringLiteral("gzip"), {"-dc", path});
+            if (!gz.waitForFinished(60000) || gz.exitCode() != 0)
+                continue;
+            const QString unpacked = write(QStringLiteral("doc%1.pdf").arg(found.size()),
+                                           gz.readAllStandardOutput());
+            if (!unpacked.isEmpty())
+                found << unpacked;
+        }
+        if (found.isEmpty())
+            QSKIP("no PDF under /usr/share/doc on this machine");
+        const QRegularExpression ws(QStringLiteral("\\s+"));
+        for (const QString &pdf : found) {
+            OpenStatus status;
+            const SourceContents c = readPdf(pdf, {}, &status);
+            QVERIFY2(status.ok(), qPrintable(pdf + ": " + status.message));
+            QProcess p;
+            p.start(pdftotext, {"-q", pdf, "-"});
+            QVERIFY(p.waitForFinished(60000));
+            const QStringList theirPages = QString::fromUtf8(p.readAllStandardOutput()).split(u'\f');
+            // One form feed per page, so one more piece than pages (the empty tail).
+            QCOMPARE(theirPages.size(), c.items.size() + 1);
+            // pdftotext joins every line that ends in a hyphen with the next ("YYM-" / "MDD...",
+            // "-----" / "* Sample"), also across blocks; Folio only when a letter comes before and
+            // a lower-case letter after (docs/ingest.md). So the comparison is of the characters
+            // that are not white space, in order, with a hyphen at a line end dropped on both sides.
+            const QRegularExpression lineEndHyphen(QStringLiteral("[-\\x{2010}]\\n"));
+            const auto ink = [&](QString text) {
+                return text.replace(lineEndHyphen, QStringLiteral("\n")).remove(ws);
+            };
+            for (qsizetype i = 0; i < c.items.size(); ++i) {
+                const QString theirs = ink(normalizePdfText(theirPages[i]));
+                const QString ours = ink(QString::fromUtf8(c.items[i].text));
+                qsizetype k = 0;
+                while (k < ours.size() && k < theirs.size() && ours[k] == theirs[k])
+                    ++k;
+                QVERIFY2(ours == theirs,
+                         qPrintable(QStringLiteral("%1 p.%2: %3 characters, pdftotext %4; from %5: "
+                                                   "'%6' vs pdftotext '%7'")
+                                        .arg(pdf)
+                                        .arg(i + 1)
+                                        .arg(ours.size())
+                                        .arg(theirs.size())
+                                        .arg(k)
+                                        .arg(ours.mid(k, 40), theirs.mid(k, 40))));
+                QCOMPARE(c.items[i].noText, theirs.isEmpty());
+            }
+        }
+    }
+
     // Enough pages for the parallel extraction (several Poppler documents, one per thread):
     // every page in order, with its own text and label.
     void manyPagesInOrder()
