@@ -115,11 +115,12 @@ __device__ __forceinline__ float silu_f32(float x)
     return float(d / (1.0 + exp(-d)));
 }
 
-// The order-preserving unsigned image of an FP32 value (larger float, larger key; -0 < +0): the
-// radix selections (indexer top-k, the sampler's top-k / top-p) work on these keys.
+// The order-preserving unsigned image of an FP32 value (larger float, larger key): the radix
+// selections (indexer top-k, the sampler's top-k / top-p) work on these keys. -0 and +0 get the
+// same key: the CPU's comparisons hold them equal (the tie then goes to the lower index).
 __device__ __forceinline__ unsigned float_order_key(float f)
 {
-    const unsigned u = __float_as_uint(f);
+    const unsigned u = __float_as_uint(f == 0.0f ? 0.0f : f);
     return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 
