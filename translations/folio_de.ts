@@ -854,6 +854,21 @@
             <numerusform>%n Branches, %1 Tag(s); wählen Sie einen Branch, Tag oder Commit oder lassen Sie die Revision leer für HEAD.</numerusform>
         </translation>
     </message>
+    <message>
+        <source>Asking %1 for its branches and tags…</source>
+        <translation>Frage %1 nach Branches und Tags…</translation>
+    </message>
+    <message>
+        <source>Could not list the branches and tags: %1</source>
+        <translation>Branches und Tags konnten nicht aufgelistet werden: %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n branch(es), %1 tag(s) at the remote; pick one, or type a branch, tag or commit. The repository is cloned into Folio&apos;s cache when you open it.</source>
+        <translation>
+            <numerusform>%n Branch, %1 Tag(s) auf dem Server; einen wählen oder Branch, Tag oder Commit eingeben. Beim Öffnen wird das Repository in Folios Cache geklont.</numerusform>
+            <numerusform>%n Branches, %1 Tag(s) auf dem Server; einen wählen oder Branch, Tag oder Commit eingeben. Beim Öffnen wird das Repository in Folios Cache geklont.</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>folio::ui::PdfViewer</name>
@@ -1348,6 +1363,10 @@
     <message>
         <source>%1 %2 of %3, %4, %5 (%6)</source>
         <translation>%1 %2 von %3, %4, %5 (%6)</translation>
+    </message>
+    <message>
+        <source>%1 pages/s</source>
+        <translation>%1 Seiten/s</translation>
     </message>
 </context>
 <context>

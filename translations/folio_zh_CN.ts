@@ -847,6 +847,20 @@
             <numerusform>%n 个分支，%1 个标签；请选择分支、标签或提交，留空则使用 HEAD。</numerusform>
         </translation>
     </message>
+    <message>
+        <source>Asking %1 for its branches and tags…</source>
+        <translation>正在向 %1 查询分支和标签…</translation>
+    </message>
+    <message>
+        <source>Could not list the branches and tags: %1</source>
+        <translation>无法列出分支和标签：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n branch(es), %1 tag(s) at the remote; pick one, or type a branch, tag or commit. The repository is cloned into Folio&apos;s cache when you open it.</source>
+        <translation>
+            <numerusform>远程仓库有 %n 个分支、%1 个标签；请选择其一，或输入分支、标签或提交。打开时仓库会被克隆到 Folio 的缓存中。</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>folio::ui::PdfViewer</name>
@@ -1340,6 +1354,10 @@
     <message>
         <source>%1 %2 of %3, %4, %5 (%6)</source>
         <translation>%1 %2 / %3，%4，%5（%6）</translation>
+    </message>
+    <message>
+        <source>%1 pages/s</source>
+        <translation>%1 页/秒</translation>
     </message>
 </context>
 <context>
