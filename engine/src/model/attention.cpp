@@ -231,9 +231,14 @@ void attention_forward(const BlockWeights &bw, const ModelConfig &cfg, const flo
     const FastKvDecoder &dec = kv_decoder();
     const std::int64_t ring_first = std::max<std::int64_t>(0, start - win);
     float *ring = f.alloc<float>(std::size_t(win) * hd);
-    for (std::int64_t pos = ring_first; pos < start; ++pos)
-        dec.decode(codec, state.window.data() + std::size_t(pos % win) * codec.bytes(),
-                   ring + std::size_t(pos % win) * hd);
+    for_tokens(
+        pool, int(start - ring_first),
+        [&](std::int64_t k0, std::int64_t k1) { // split: a decode step's window is 128 entries
+            for (std::int64_t pos = ring_first + k0; pos < ring_first + k1; ++pos)
+                dec.decode(codec, state.window.data() + std::size_t(pos % win) * codec.bytes(),
+                           ring + std::size_t(pos % win) * hd);
+        },
+        32);
     // Decodes entries used[u] (or u itself without `used`) for u in [u0, u1) into dst rows u.
     auto decode_entries = [&](const int *used, std::size_t u0, std::size_t u1, float *dst) {
         for_tokens(
