@@ -232,6 +232,8 @@ int run_model_bench(const std::string &dir, const std::vector<int> &prefill_leng
                   L, upload_gbs, layer8k, layer8k_direct, d8k->sample_ms, layer1m, roof_layer_ms,
                   1e3 / whole_ms);
     json += buf;
+    // Rows reach the log as they are measured: device_check.sh's timeout may end the run later.
+    std::fflush(stdout);
 
     // Prefill at each length from an empty state, one timed call each. A length is skipped when
     // the previous one's time, scaled by the length ratio and doubled (the indexer's scoring
@@ -277,6 +279,7 @@ int run_model_bench(const std::string &dir, const std::vector<int> &prefill_leng
                       ",\"prefill_%d_tokens_per_s_43\":%.1f,\"prefill_%d_tflops\":%.2f", n,
                       full_tps, n, tflops);
         json += buf;
+        std::fflush(stdout);
     }
 
     // The routed experts in pinned host memory behind a device cache of a quarter of them: decode
