@@ -4,11 +4,13 @@
 // the steadier number):
 //   --repo DIR [--ref REF]   GitSource reading every blob at REF vs `git archive REF` (bytes/s),
 //                            and the peak RSS of this process after the reads
+//   --worktree DIR           GitSource in working-tree mode (status, attributes, files from disk)
+//                            vs `git ls-files -z -co --exclude-standard | xargs -0 cat` (bytes/s)
 //   --pdf FILE (repeatable)  PdfSource text extraction vs `pdftotext FILE -` (pages/s)
 //   --tokenizer JSON         with --repo: read + count + pack with the real tokenizer (tokens/s),
 //                            first (cold) run and best run, then a re-pack from the blob-id cache
-// Usage: folio-bench ingest --repo /path/to/repo --pdf a.pdf --pdf b.pdf --tokenizer tokenizer.json
-//        [--runs 5]
+// Usage: folio-bench ingest --repo /path/to/repo --worktree /path/to/checkout --pdf a.pdf
+//        --pdf b.pdf --tokenizer tokenizer.json [--runs 5]
 #include "bench_sections.h"
 #include "ingest/git_source.h"
 #include "ingest/packer.h"
@@ -124,6 +126,7 @@ int run_ingest_bench(int argc, char **argv)
     parser.addHelpOption();
     parser.addOptions({{"repo", "Repository to read.", "DIR"},
                        {"ref", "Ref to read (default HEAD).", "REF"},
+                       {"worktree", "Work tree to read with --worktree.", "DIR"},
                        {"pdf", "PDF to extract (repeatable).", "FILE"},
                        {"tokenizer", "tokenizer.json for the tokenize run.", "JSON"},
                        {"runs", "Runs per measurement (best is reported).", "N", "5"}});
@@ -206,6 +209,49 @@ int run_ingest_bench(int argc, char **argv)
                        .arg(mt / t.best, 0, 'f', 2)
                        .arg(seconds(cached));
         }
+    }
+    if (parser.isSet("worktree")) {
+        GitOptions opt;
+        opt.location = parser.value("worktree");
+        opt.worktree = true;
+        qint64 bytes = 0;
+        qsizetype files = 0;
+        qsizetype skipped = 0;
+        qint64 toolBytes = 0;
+        const auto [ours, git] = measurePair(
+            runs,
+            [&] {
+                GitSource src(opt);
+                SourceContents c;
+                if (!src.open().ok() || !src.read(FileFilter(all), &c).ok())
+                    qFatal("cannot read the work tree %s", qPrintable(opt.location));
+                files = c.items.size();
+                skipped = c.skipped.size();
+                bytes = 0;
+                for (const SourceItem &i : c.items)
+                    bytes += i.bytes;
+            },
+            [&] {
+                toolBytes = runTool(QStringLiteral("sh"),
+                                    // Exit status 123: cat refused a gitlink's (empty) directory.
+                                    {"-c", "git ls-files -z -co --exclude-standard | xargs -0 cat "
+                                           "2>/dev/null || test $? = 123"},
+                                    opt.location);
+            });
+        out << QStringLiteral(
+                   "worktree %1 files (%2 skipped), %3 MB text: %4 = %5 MB/s\n"
+                   "       git ls-files | xargs cat %6 MB: %7 = %8 MB/s\n"
+                   "       throughput ratio (folio/git ls-files+cat): wall %9, cpu %10\n")
+                   .arg(files)
+                   .arg(skipped)
+                   .arg(bytes / 1e6, 0, 'f', 2)
+                   .arg(seconds(ours))
+                   .arg(bytes / 1e6 / ours.best, 0, 'f', 1)
+                   .arg(toolBytes / 1e6, 0, 'f', 2)
+                   .arg(seconds(git))
+                   .arg(toolBytes / 1e6 / git.best, 0, 'f', 1)
+                   .arg(git.best / ours.best, 0, 'f', 2)
+                   .arg(git.cpuAtBest / ours.cpuAtBest, 0, 'f', 2);
     }
     for (const QString &file : parser.values("pdf")) {
         int pages = 0;

@@ -24,6 +24,7 @@
 #include <set>
 #include <thread>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace folio::ingest {
@@ -75,40 +76,6 @@ struct Entry
     git_filemode_t mode;
 };
 
-PathAttributes::State attrState(const char *value)
-{
-    if (GIT_ATTR_IS_TRUE(value))
-        return PathAttributes::True;
-    if (GIT_ATTR_IS_FALSE(value))
-        return PathAttributes::False;
-    if (GIT_ATTR_HAS_VALUE(value)) {
-        const QByteArray v(value);
-        if (v == "true" || v == "1")
-            return PathAttributes::True;
-        if (v == "false" || v == "0")
-            return PathAttributes::False;
-    }
-    return PathAttributes::Unspecified;
-}
-
-// The attributes the filters need, for working-tree mode: the files on disk first, then the index
-// (libgit2; a commit's tree is evaluated in memory instead, see git_attributes.h).
-PathAttributes worktreeAttributesOf(git_repository *repo, const QByteArray &path)
-{
-    static const char *names[] = {"binary", "diff", "linguist-generated", "linguist-vendored"};
-    const char *values[4] = {};
-    git_attr_options opts = GIT_ATTR_OPTIONS_INIT;
-    opts.flags = GIT_ATTR_CHECK_FILE_THEN_INDEX | GIT_ATTR_CHECK_NO_SYSTEM;
-    PathAttributes a;
-    if (!FOLIO_GIT(git_attr_get_many_ext(values, repo, &opts, path.constData(), 4, names)))
-        return a; // unreadable attributes: filter by the other rules, the failure is logged
-    a.binary = attrState(values[0]);
-    a.diff = attrState(values[1]);
-    a.generated = attrState(values[2]);
-    a.vendored = attrState(values[3]);
-    return a;
-}
-
 int collectEntry(const char *root, const git_tree_entry *entry, void *payload)
 {
     auto *entries = static_cast<std::vector<Entry> *>(payload);
@@ -150,17 +117,6 @@ bool isAttributesFile(const Entry &e)
            && (e.rawPath == ".gitattributes" || e.rawPath.endsWith("/.gitattributes"));
 }
 
-// True when some attributes file could apply to the work tree: a .gitattributes in it, the
-// repository's info/attributes, or the user's global attributes file.
-bool anyAttributesFile(git_repository *repo, const std::vector<Entry> &entries)
-{
-    if (std::any_of(entries.begin(), entries.end(), isAttributesFile))
-        return true;
-    const QString gitDir = QFile::decodeName(git_repository_path(repo));
-    return QFileInfo::exists(gitDir + QStringLiteral("info/attributes"))
-           || QFileInfo::exists(globalAttributesFile(repo));
-}
-
 // Attributes files larger than this are ignored (git's own limit, ATTR_MAX_FILE_SIZE).
 constexpr qint64 kMaxAttributesFile = qint64(100) << 20;
 
@@ -172,27 +128,84 @@ QByteArray readSmallFile(const QString &path)
     return f.readAll();
 }
 
-// The attributes of the tree being read, as of that tree: its .gitattributes blobs, plus the
-// repository's info/attributes and the global file. An unreadable attributes blob is logged and
+// Adds the attributes blob `oid` as the .gitattributes of `dir`. An unreadable blob is logged and
 // left out (its directory then has no attributes, as if the file were absent).
+void addAttributesBlob(GitAttributes *attributes, git_repository *repo, const QByteArray &dir,
+                       const git_oid &oid)
+{
+    git_blob *raw = nullptr;
+    if (!FOLIO_GIT(git_blob_lookup(&raw, repo, &oid)))
+        return;
+    git::Ptr<git_blob> blob(raw);
+    if (git_blob_rawsize(blob.get()) > git_object_size_t(kMaxAttributesFile))
+        return;
+    attributes->addTreeFile(dir, QByteArrayView(static_cast<const char *>(
+                                                    git_blob_rawcontent(blob.get())),
+                                                qsizetype(git_blob_rawsize(blob.get()))));
+}
+
+// The attributes of the tree being read, as of that tree: its .gitattributes blobs, plus the
+// repository's info/attributes and the global file.
 GitAttributes treeAttributes(git_repository *repo, const std::vector<Entry> &entries)
 {
     GitAttributes attributes;
     attributes.addGlobal(readSmallFile(globalAttributesFile(repo)));
     for (const Entry &e : entries) {
-        if (!isAttributesFile(e))
-            continue;
-        git_blob *raw = nullptr;
-        if (!FOLIO_GIT(git_blob_lookup(&raw, repo, &e.oid)))
-            continue;
-        git::Ptr<git_blob> blob(raw);
-        if (git_blob_rawsize(blob.get()) > git_object_size_t(kMaxAttributesFile))
-            continue;
-        attributes.addTreeFile(e.rawPath.chopped(qsizetype(sizeof(".gitattributes") - 1)),
-                               QByteArrayView(static_cast<const char *>(
-                                                  git_blob_rawcontent(blob.get())),
-                                              qsizetype(git_blob_rawsize(blob.get()))));
+        if (isAttributesFile(e))
+            addAttributesBlob(&attributes, repo,
+                              e.rawPath.chopped(qsizetype(sizeof(".gitattributes") - 1)), e.oid);
     }
+    attributes.addInfo(readSmallFile(QFile::decodeName(git_repository_path(repo))
+                                     + QStringLiteral("info/attributes")));
+    attributes.prepare();
+    return attributes;
+}
+
+// The attributes of the work tree, as git reads them for files on disk (check-attr without --cached):
+// for every directory holding a file being read, its .gitattributes from the disk, or from the
+// index when the disk has none (deleted, or not a regular file: git does not follow a symlinked
+// one); plus info/attributes and the global file. Evaluated in memory, like a commit's tree.
+//
+// Why not libgit2's git_attr_get_many_ext (GIT_ATTR_CHECK_FILE_THEN_INDEX), which this replaced:
+// one call per path, each re-checking every attributes file from the path's directory up to the
+// root, on disk and in the index; here it is one stat per directory and one parse per file
+// (BENCHMARKS.md, Ingest: the work tree of git.git).
+GitAttributes worktreeAttributes(git_repository *repo, const std::vector<Entry> &files)
+{
+    // Every directory above a file (with a trailing slash; "" is the root). A nested repository
+    // ("dir/") or a gitlink has attributes of its own, not read here: only their parents count.
+    std::set<QByteArray> dirs{QByteArray()};
+    for (const Entry &e : files) {
+        if (e.rawPath.endsWith('/'))
+            continue;
+        for (qsizetype slash = e.rawPath.lastIndexOf('/'); slash > 0;
+             slash = e.rawPath.lastIndexOf('/', slash - 1)) {
+            if (!dirs.insert(e.rawPath.left(slash + 1)).second)
+                break; // seen before: so were its parents
+        }
+    }
+    git_index *rawIndex = nullptr;
+    git::Ptr<git_index> index;
+    if (FOLIO_GIT(git_repository_index(&rawIndex, repo)))
+        index.reset(rawIndex); // without an index, only the files on disk count (logged)
+    const QByteArray workdir(git_repository_workdir(repo));
+    GitAttributes attributes;
+    attributes.addGlobal(readSmallFile(globalAttributesFile(repo)));
+    for (const QByteArray &dir : dirs) {
+        const QByteArray rel = dir + ".gitattributes";
+        const QByteArray abs = workdir + rel;
+        struct stat st;
+        if (::lstat(abs.constData(), &st) == 0 && S_ISREG(st.st_mode)) {
+            attributes.addTreeFile(dir, readSmallFile(QFile::decodeName(abs)));
+            continue;
+        }
+        const git_index_entry *entry = index ? git_index_get_bypath(index.get(), rel.constData(), 0)
+                                             : nullptr;
+        if (entry
+            && (entry->mode == GIT_FILEMODE_BLOB || entry->mode == GIT_FILEMODE_BLOB_EXECUTABLE))
+            addAttributesBlob(&attributes, repo, dir, entry->id);
+    }
+    git_error_clear(); // git_index_get_bypath sets an error for every directory without the file
     attributes.addInfo(readSmallFile(QFile::decodeName(git_repository_path(repo))
                                      + QStringLiteral("info/attributes")));
     attributes.prepare();
@@ -249,8 +262,9 @@ struct GitSource::Impl
                              const CancelFlag *cancel, int depth);
     OpenStatus readWorktree(git_tree *headTree, const FileFilter &filter, SourceContents *out,
                             const CancelFlag *cancel);
-    OpenStatus readWorktreeEntry(const Entry &e, bool haveAttributes, const FileFilter &filter,
-                                 SourceContents *out, const CancelFlag *cancel);
+    OpenStatus readWorktreeEntry(const Entry &e, const GitAttributes &attributes,
+                                 const FileFilter &filter, SourceContents *out,
+                                 const CancelFlag *cancel);
 };
 
 GitSource::GitSource(GitOptions options)
@@ -703,25 +717,28 @@ OpenStatus GitSource::Impl::readWorktree(git_tree *headTree, const FileFilter &f
         if (!deleted.count(e.rawPath))
             files.push_back(std::move(e));
     }
+    std::set<QByteArray> listed;
+    for (const Entry &e : files)
+        listed.insert(e.rawPath);
     for (const QByteArray &p : added) {
-        if (std::any_of(files.begin(), files.end(), [&](const Entry &e) { return e.rawPath == p; }))
-            continue;
+        if (listed.count(p))
+            continue; // tracked at HEAD already
         Entry e{p, {}, GIT_FILEMODE_BLOB};
         files.push_back(std::move(e));
     }
-    const bool haveAttributes = anyAttributesFile(repo.get(), files);
+    const GitAttributes attributes = worktreeAttributes(repo.get(), files);
     progress->addTotal(qint64(files.size()));
     for (const Entry &e : files) {
         if (cancel && cancel->load())
             return OpenStatus::failure(OpenResult::Cancelled, QStringLiteral("cancelled"));
-        if (OpenStatus s = readWorktreeEntry(e, haveAttributes, filter, out, cancel); !s.ok())
+        if (OpenStatus s = readWorktreeEntry(e, attributes, filter, out, cancel); !s.ok())
             return s;
         progress->advance();
     }
     return OpenStatus::success();
 }
 
-OpenStatus GitSource::Impl::readWorktreeEntry(const Entry &e, bool haveAttributes,
+OpenStatus GitSource::Impl::readWorktreeEntry(const Entry &e, const GitAttributes &attributes,
                                               const FileFilter &filter, SourceContents *out,
                                               const CancelFlag *cancel)
 {
@@ -745,8 +762,7 @@ OpenStatus GitSource::Impl::readWorktreeEntry(const Entry &e, bool haveAttribute
                        .arg(git::oidHex(e.oid))});
         return OpenStatus::success();
     }
-    const PathAttributes attrs = haveAttributes ? worktreeAttributesOf(repo.get(), e.rawPath)
-                                                : PathAttributes();
+    const PathAttributes attrs = attributes.lookup(e.rawPath);
     if (QString why = filter.skipByPath(path, attrs); !why.isEmpty()) {
         out->skipped.push_back({path, why});
         return OpenStatus::success();

@@ -107,12 +107,17 @@ PathAttributes::State stateOfGit(const QByteArray &info)
 }
 
 // `git check-attr --cached` (the index, equal to HEAD in the fixture; plus info/attributes and
-// the global file): git's own answer for every path.
-QHash<QByteArray, PathAttributes> gitCheckAttr(const QString &repo)
+// the global file), or without --cached (the files on disk, the index where the disk has none):
+// git's own answer for every path.
+QHash<QByteArray, PathAttributes> gitCheckAttr(const QString &repo,
+                                               const QList<QByteArray> &paths = kPaths,
+                                               bool cached = true)
 {
-    QStringList args{"check-attr",         "--cached",          "-z", "binary", "diff",
-                     "linguist-generated", "linguist-vendored", "--"};
-    for (const QByteArray &p : kPaths)
+    QStringList args{"check-attr",        "-z", "binary", "diff", "linguist-generated",
+                     "linguist-vendored", "--"};
+    if (cached)
+        args.insert(1, QStringLiteral("--cached"));
+    for (const QByteArray &p : paths)
         args << QString::fromUtf8(p);
     const QList<QByteArray> fields = fixture::git(repo, args).split('\0');
     QHash<QByteArray, PathAttributes> result;
@@ -353,6 +358,60 @@ private slots:
         QCOMPARE(reasonOf("z.info"), QStringLiteral("binary: gitattributes binary"));
         QCOMPARE(reasonOf("x.png"), QStringLiteral("binary: gitattributes -diff"));
         QCOMPARE(reasonOf("g.glob"), QStringLiteral("vendored: linguist-vendored"));
+    }
+
+    // Working-tree mode (runs last: it changes the work tree): the attributes files on disk win
+    // over the index, a .gitattributes deleted from the disk still counts from the index, and an
+    // untracked directory's own file applies to its files; every path's reason as git's answer.
+    void worktreeAsGit()
+    {
+        QFile root(m_repo + QStringLiteral("/.gitattributes"));
+        QVERIFY(root.open(QIODevice::WriteOnly));
+        root.write(QByteArray(kRoot) + "plain/*.cpp linguist-generated\n*.png diff\n");
+        root.close();
+        QVERIFY(QFile::remove(m_repo + QStringLiteral("/sub/deeper/.gitattributes")));
+        QDir().mkpath(m_repo + QStringLiteral("/newdir"));
+        const QList<QPair<const char *, const char *>> untracked = {{"newdir/.gitattributes",
+                                                                     "*.txt binary\n"},
+                                                                    {"newdir/a.txt", "a\n"},
+                                                                    {"newdir/b.c", "int b;\n"}};
+        for (const auto &[name, content] : untracked) {
+            QFile f(m_repo + u'/' + QString::fromUtf8(name));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(content);
+        }
+        QList<QByteArray> paths = kPaths;
+        paths << "newdir/a.txt"
+              << "newdir/b.c";
+        const QHash<QByteArray, PathAttributes> git = gitCheckAttr(m_repo, paths, false);
+        QCOMPARE(git.size(), paths.size());
+        // The changes matter to git, so that this cannot pass by reading the index alone.
+        QCOMPARE(git.value("plain/file.cpp").generated, PathAttributes::True);
+        QCOMPARE(git.value("x.png").diff, PathAttributes::True);
+        QCOMPARE(git.value("sub/deeper/c.bin").diff, PathAttributes::False);
+        QCOMPARE(git.value("newdir/a.txt").binary, PathAttributes::True);
+
+        GitOptions opt;
+        opt.location = m_repo;
+        opt.worktree = true;
+        GitSource src(opt);
+        QVERIFY(src.open().ok());
+        SourceContents c;
+        QVERIFY(src.read(FileFilter(), &c).ok());
+        QHash<QString, QString> reasons;
+        for (const SkippedItem &sk : c.skipped)
+            reasons.insert(sk.path, sk.reason);
+        const FileFilter filter;
+        QStringList mismatches;
+        for (const QByteArray &p : paths) {
+            const QString path = QString::fromUtf8(p);
+            const QString expected = filter.skipByPath(path, git.value(p));
+            if (reasons.value(path) != expected)
+                mismatches << QStringLiteral("%1: ours '%2', git's attributes give '%3'")
+                                  .arg(path, reasons.value(path), expected);
+        }
+        QVERIFY2(mismatches.isEmpty(), qPrintable(mismatches.join(u'\n')));
+        QCOMPARE(reasons.value("newdir/a.txt"), QStringLiteral("binary: gitattributes binary"));
     }
 };
 
