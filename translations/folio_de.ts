@@ -1368,6 +1368,14 @@
         <source>%1 pages/s</source>
         <translation>%1 Seiten/s</translation>
     </message>
+    <message>
+        <source>Reading progress</source>
+        <translation>Lesefortschritt</translation>
+    </message>
+    <message>
+        <source>Last source read</source>
+        <translation>Zuletzt gelesene Quelle</translation>
+    </message>
 </context>
 <context>
     <name>folio::ui::WelcomePage</name>

@@ -1359,6 +1359,14 @@
         <source>%1 pages/s</source>
         <translation>%1 页/秒</translation>
     </message>
+    <message>
+        <source>Reading progress</source>
+        <translation>读取进度</translation>
+    </message>
+    <message>
+        <source>Last source read</source>
+        <translation>最近读取的来源</translation>
+    </message>
 </context>
 <context>
     <name>folio::ui::WelcomePage</name>

@@ -126,6 +126,8 @@ void SourcesPanel::retranslate()
     m_cancel->setText(tr("Cancel"));
     m_cancel->setAccessibleName(tr("Cancel reading sources"));
     m_stage->setAccessibleName(tr("Progress"));
+    m_busyBar->setAccessibleName(tr("Reading progress"));
+    m_lastRead->setAccessibleName(tr("Last source read"));
     showBudget(m_budget);
 }
 

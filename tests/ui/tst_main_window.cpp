@@ -23,6 +23,7 @@
 #include "ui/sources_panel.h"
 
 #include <QAbstractItemModel>
+#include <QAccessible>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -35,6 +36,7 @@
 #include <QListView>
 #include <QMenu>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QProgressBar>
@@ -262,6 +264,52 @@ private Q_SLOTS:
         QVERIFY(w->isVisible());
     }
 
+    // Every control a person can reach (buttons, inputs, lists, trees, bars) has a name a screen
+    // reader announces, in the main window and in its dialogs; listed by object and class when
+    // one has none.
+    void everyControlHasAnAccessibleName()
+    {
+        folio::ui::MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        folio::ui::SettingsDialog settings(window.settings(), &window);
+        folio::ui::OpenRepositoryDialog repository({}, window.ingest(), &window);
+        QStringList unnamed;
+        for (QWidget *top : {static_cast<QWidget *>(&window), static_cast<QWidget *>(&settings),
+                             static_cast<QWidget *>(&repository)}) {
+            const QList<QWidget *> widgets = top->findChildren<QWidget *>();
+            for (QWidget *w : widgets) {
+                const bool control = w->inherits("QAbstractButton") || w->inherits("QLineEdit")
+                                     || w->inherits("QPlainTextEdit") || w->inherits("QTextEdit")
+                                     || w->inherits("QComboBox") || w->inherits("QAbstractSpinBox")
+                                     || w->inherits("QAbstractItemView")
+                                     || w->inherits("QProgressBar") || w->inherits("QSlider")
+                                     || w->inherits("QTabBar");
+                if (!control)
+                    continue;
+                // The parts Qt builds inside a composite control (a combo box's popup list, a
+                // line edit's clear button) are named through it.
+                bool part = false;
+                for (QWidget *a = w->parentWidget(); a && a != top; a = a->parentWidget())
+                    part = part || a->inherits("QComboBox") || a->inherits("QAbstractSpinBox")
+                           || a->inherits("QTabBar") || a->inherits("QLineEdit")
+                           || a->inherits("QAbstractScrollArea");
+                if (part)
+                    continue;
+                if (w->inherits("QScrollBar") || w->objectName().startsWith(QLatin1String("qt_")))
+                    continue;
+                QAccessibleInterface *iface = QAccessible::queryAccessibleInterface(w);
+                const QString name = iface ? iface->text(QAccessible::Name) : QString();
+                if (name.trimmed().isEmpty())
+                    unnamed << QStringLiteral("%1 (%2) in %3")
+                                   .arg(w->objectName(),
+                                        QLatin1String(w->metaObject()->className()),
+                                        top->objectName());
+            }
+        }
+        QVERIFY2(unnamed.isEmpty(), qPrintable(unnamed.join(QStringLiteral("; "))));
+    }
+
     void menuActionsShowShortcuts()
     {
         folio::ui::MainWindow window;
@@ -281,6 +329,39 @@ private Q_SLOTS:
             auto *a = window.findChild<QAction *>(name);
             QVERIFY2(a && !a->shortcut().isEmpty(), qPrintable(name));
         }
+    }
+
+    // Help → Keyboard Shortcuts (F1) lists every menu shortcut, with the panels' own keys.
+    void shortcutsHelpListsEveryShortcut()
+    {
+        folio::ui::MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        auto *help = window.findChild<QAction *>(QStringLiteral("actionShortcuts"));
+        QCOMPARE(help->shortcut(), QKeySequence(QKeySequence::HelpContents));
+        QString text;
+        QTimer::singleShot(0, &window, [&] {
+            auto *box = window.findChild<QMessageBox *>(QStringLiteral("shortcutsDialog"));
+            QVERIFY(box);
+            text = box->text();
+            box->close();
+        });
+        help->trigger();
+        QVERIFY(!text.isEmpty());
+        int listed = 0;
+        for (QAction *menu : window.menuBar()->actions()) {
+            for (QAction *a : menu->menu()->actions()) {
+                if (a->shortcut().isEmpty())
+                    continue;
+                const QString keys = a->shortcut().toString(QKeySequence::NativeText);
+                QVERIFY2(text.contains(keys.toHtmlEscaped()), qPrintable(keys));
+                QVERIFY2(text.contains(a->text().remove(QLatin1Char('&')).toHtmlEscaped()),
+                         qPrintable(a->text()));
+                ++listed;
+            }
+        }
+        QVERIFY(listed >= 15);
+        QVERIFY(text.contains(QKeySequence(QKeySequence::Find).toString(QKeySequence::NativeText)));
     }
 
     void budgetCoversFullContext()
