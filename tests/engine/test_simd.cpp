@@ -457,8 +457,8 @@ FOLIO_TEST(simd_gemv_extreme_scales)
     // to 2^30 against tile scales up to 2^12 (the pre-scaled copy would overflow without the
     // extra shift G), tiny activations, a NaN tile scale. FP4: scale bytes 0 and 1 next to tiny
     // activations and a NaN scale (the rows the lane kernel hands to the generic one), huge
-    // scales. BF16 in double: infinities and NaNs in the weights (redone by the segment kernel),
-    // BF16 subnormals.
+    // scales. FP8 in double likewise. BF16 in double: infinities and NaNs in the weights (redone by
+    // the segment kernel), BF16 subnormals.
     if (!have_fast())
         return;
     Rng rng(21);
@@ -484,6 +484,18 @@ FOLIO_TEST(simd_gemv_extreme_scales)
             for (auto &s : w.scale)
                 s = std::uint8_t(rng.uniform_int(200, 230));
             CHECK_EQ(check_special(w.view, activations(rng, m, 352, -60, -30), m, false), 0);
+        }
+        {
+            // FP8 in double (wo_a's dequantised path): G > 0, a tile scale of 2^-122, a NaN code
+            // and a NaN tile scale.
+            OwnedWeight w = make_weight(rng, WeightKind::FP8, 260, 256);
+            for (auto &s : w.scale)
+                s = std::uint8_t(rng.uniform_int(126, 139));
+            CHECK_EQ(check_special(w.view, activations(rng, m, 256, 10, 30), m, true), 0);
+            w.scale[0] = 5;
+            w.scale[3] = 0xff;
+            w.data[std::size_t(200) * 256 + 77] = 0x7f;
+            CHECK_EQ(check_special(w.view, activations(rng, m, 256, -8, 4), m, true), 0);
         }
         {
             OwnedWeight w = make_weight(rng, WeightKind::BF16, 40, 203);

@@ -170,6 +170,31 @@ inline void bf16x16_pd_lanes(__m256i h, __m256d d[4])
     d[3] = _mm256_castsi256_pd(_mm256_and_si256(odd, mask));
 }
 
+// Factor between the E4M3 value and what e4m3x32_pd_lanes builds (double value = E4M3 x 2^-1016).
+constexpr int kE4m3PdLaneExp = -1016;
+
+// 32 E4M3 codes (one load) -> 8 double vectors, d[2w + p] lane q = code 8q + 2w + p (byte p of
+// word w of qword q), x 2^-1016. NaN codes come out finite: callers track them with
+// e4m3_nan_bytes.
+inline void e4m3x32_pd_lanes(__m256i b, __m256d d[8])
+{
+    // A byte at the top of a 16-bit word (s eeee mmm at bits 15..8) shifted right arithmetically
+    // by 7 has eeee at bits 7..4 and mmm at 3..1: in the top word of a qword that is the double's
+    // exponent field (low 4 bits, bits 55..52) and mantissa top 3 bits (51..49). Words 0..2 are
+    // moved to the top by a 64-bit shift; the mask clears the sign copies and everything below.
+    const __m256i mask = _mm256_set1_epi64x(static_cast<long long>(0x80FE000000000000ull));
+    const __m256i odd = _mm256_srai_epi16(b, 7);                        // byte 1 of each word
+    const __m256i even = _mm256_srai_epi16(_mm256_slli_epi16(b, 8), 7); // byte 0
+#pragma GCC unroll 4
+    for (int w = 0; w < 3; ++w) {
+        d[2 * w] = _mm256_castsi256_pd(_mm256_and_si256(_mm256_slli_epi64(even, 48 - 16 * w), mask));
+        d[2 * w + 1] = _mm256_castsi256_pd(
+            _mm256_and_si256(_mm256_slli_epi64(odd, 48 - 16 * w), mask));
+    }
+    d[6] = _mm256_castsi256_pd(_mm256_and_si256(even, mask));
+    d[7] = _mm256_castsi256_pd(_mm256_and_si256(odd, mask));
+}
+
 // Accumulates the 16-bit maximum of the BF16 magnitudes: a lane at or above 0x7F80 means an
 // infinity or NaN was seen (checked once per row with has_bf16_special).
 inline __m256i bf16_special(__m256i acc, __m256i h)

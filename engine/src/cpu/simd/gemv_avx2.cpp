@@ -227,7 +227,7 @@ bool fp4_row_scales(const std::uint8_t *sc, int blocks, int bias, float *out)
 struct GemvBuffers
 {
     Workspace<float> ap, as, seg; // as: FP8 pre-scaled activations, FP4 the row's block scales
-    Workspace<double> apd;
+    Workspace<double> apd, asd;
 };
 
 GemvBuffers &gemv_buffers()
@@ -551,11 +551,96 @@ void row_bf16_f64(const double *ap, int ld, const double *a, const LinearWeight 
     }
 }
 
+// FP8 rows in double (the dequantised wo_a of linear_bf16_out, FP8 weights in linear_f32):
+// streamed through e4m3x32_pd_lanes (value x 2^-1016) against the permuted activations pre-scaled
+// per 128-row stretch by tile scale x 2^(1016 - G), G >= 0 the smallest shift that keeps them
+// finite, as in gemv_fp8. Products are (x * w) x 2^-G exactly, the sum is multiplied back by 2^G
+// in double and rounded once (the exact path's FP32 weight, code x scale, is exact too: E4M3
+// values are multiples of 2^-9, so even at scale 2^-127 they are multiples of 2^-136).
+template<int R>
+void gemv_fp8_f64(const double *a, const LinearWeight &w, int n0, int n1, float *y)
+{
+    const int K = w.in, N = w.out, tiles_in = K / kFp8Block;
+    constexpr int A = R <= 2 ? 4 : 2;
+    GemvBuffers &buf = gemv_buffers();
+    double *ap = buf.apd.get(std::size_t(R) * K);
+    double *as = buf.asd.get(std::size_t(R) * K);
+    permute_rows<32, 8>(a, R, K, K, 0, ap);
+    double amax = 0; // |a| < 2^L
+    for (std::size_t i = 0; i < std::size_t(R) * K; ++i)
+        if (std::isfinite(a[i]))
+            amax = std::max(amax, std::fabs(a[i]));
+    int L = -1100;
+    if (amax > 0)
+        std::frexp(amax, &L);
+    for (int t = n0 / kFp8Block; t * kFp8Block < n1; ++t) {
+        const std::uint8_t *sc = w.scale + std::size_t(t) * tiles_in;
+        int emax = 0;
+        for (int b = 0; b < tiles_in; ++b)
+            if (sc[b] != 0xff)
+                emax = std::max(emax, int(sc[b]));
+        const int r0 = std::max(t * kFp8Block, n0), r1 = std::min((t + 1) * kFp8Block, n1);
+        // |a x 2^(e - 127 - kE4m3PdLaneExp - G)| < 2^(L + e + 889 - G) <= 2^1024 needs
+        // G >= L + e - 135.
+        const int G = std::max(L + emax - 135, 0);
+        for (int b = 0; b < tiles_in; ++b) {
+            const double f = sc[b] == 0xff ? std::nan("")
+                                           : std::ldexp(1.0, int(sc[b]) - 127 - kE4m3PdLaneExp - G);
+            const __m256d s = _mm256_set1_pd(f);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r)
+                for (int k = b * kFp8Block; k < (b + 1) * kFp8Block; k += 4) {
+                    const std::size_t i = std::size_t(r) * K + k;
+                    _mm256_storeu_pd(as + i, _mm256_mul_pd(_mm256_loadu_pd(ap + i), s));
+                }
+        }
+        const double unscale = std::ldexp(1.0, G);
+        for (int n = r0; n < r1; ++n) {
+            const std::uint8_t *p = w.data + std::size_t(n) * K;
+            __m256d acc[R][A];
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+                for (int j = 0; j < A; ++j)
+                    acc[r][j] = _mm256_setzero_pd();
+            __m256i nan = _mm256_setzero_si256();
+            for (int k = 0; k < K; k += 32) {
+                _mm_prefetch(reinterpret_cast<const char *>(p + k) + kPrefetch, _MM_HINT_T0);
+                const __m256i b = load32(p + k);
+                nan = e4m3_nan_bytes(nan, b);
+                __m256d d[8];
+                e4m3x32_pd_lanes(b, d);
+#pragma GCC unroll 8
+                for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+                    for (int j = 0; j < 8; ++j)
+                        acc[r][j % A] = _mm256_fmadd_pd(_mm256_loadu_pd(as + std::size_t(r) * K + k
+                                                                        + 4 * j),
+                                                        d[j], acc[r][j % A]);
+            }
+            const bool poisoned = has_e4m3_nan(nan);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) {
+                __m256d sum = acc[r][0];
+#pragma GCC unroll 4
+                for (int j = 1; j < A; ++j)
+                    sum = _mm256_add_pd(sum, acc[r][j]);
+                y[std::size_t(r) * N + n] = poisoned ? std::nanf("")
+                                                     : float(hsum_pd(sum) * unscale);
+            }
+        }
+    }
+}
+
 template<int R>
 void gemv_rows_f64(const double *a, const LinearWeight &w, int n0, int n1, float *y)
 {
     GemvBuffers &buf = gemv_buffers();
     float *seg = buf.seg.get(std::size_t(std::max(w.in, kSegment)));
+    if (w.kind == WeightKind::FP8 && w.in % kFp8Block == 0) {
+        gemv_fp8_f64<R>(a, w, n0, n1, y);
+        return;
+    }
     if (w.kind == WeightKind::BF16) {
         const int ld = w.in / 16 * 16;
         double *ap = buf.apd.get(std::size_t(R) * std::max(ld, 1));
