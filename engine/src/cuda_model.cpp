@@ -3,12 +3,15 @@
 // through the pinned staging buffers of StagedUploader, onto the GPU the plan gives the layer.
 // wo_a is dequantised to BF16 on the way (exact: an E4M3 value times a power of two), as the
 // reference does once at load. Routed experts are packed per expert (ExpertLayout) into a device
-// array, or, with an expert cache, into pinned host memory from which cache misses copy.
+// array, or, with an expert cache, into pinned host memory from which cache misses copy. FP8
+// weights also get their tile scales as FP32 in cuBLASLt's block-scaling layout (the prefill
+// GEMM, cuda/gemm_fp8_lt.h), expanded once here.
 #include "cuda_model.h"
 
 #include "cuda/check.cuh"
 #include "quant.h"
 
+#include <cstdlib>
 #include <cstring>
 
 namespace folio::cuda {
@@ -91,10 +94,31 @@ Status PinnedBuffer::ensure(std::size_t bytes)
     return Status::ok();
 }
 
+DeviceStats CudaModel::stats() const
+{
+    DeviceStats s;
+    for (const auto &g : gpus) {
+        if (g->cache) {
+            s.expert_cache_hits += g->cache->hits();
+            s.expert_cache_misses += g->cache->misses();
+            s.expert_cache_slots += g->cache->slots();
+        }
+        if (g->lt) {
+            s.fp8_gemm_cublaslt += g->lt->calls();
+            s.fp8_cublaslt_refused = s.fp8_cublaslt_refused || g->lt->ever_refused();
+        }
+    }
+    s.fp8_gemm_exact = fp8_exact_calls.load();
+    s.moe_grouped = moe_grouped_calls.load();
+    s.moe_fused_gemv = moe_gemv_calls.load();
+    return s;
+}
+
 Gpu::~Gpu()
 {
     cudaSetDevice(device);
     cache.reset();
+    lt.reset();
     if (cublas)
         cublasDestroy(cublas);
     if (stream)
@@ -186,8 +210,12 @@ public:
         if (Status st = bytes(w.data, data_bytes(w), d.data); !st)
             return st;
         if (scale_bytes(w))
-            return bytes(w.scale, scale_bytes(w), d.scale);
-        return Status::ok();
+            if (Status st = bytes(w.scale, scale_bytes(w), d.scale); !st)
+                return st;
+        if (w.kind != WeightKind::FP8)
+            return Status::ok();
+        // The FP32 tile scales of the cuBLASLt prefill GEMM (BLK128x128_32F), once per weight.
+        return floats(Fp8LtGemm::expand_scales(w.scale, w.out, w.in), d.scale_f32);
     }
     Status hc(const HcWeights &w, DevHc &d)
     {
@@ -231,14 +259,19 @@ ExpertLayout expert_layout(const ExpertWeights &e)
     return l;
 }
 
-// Copies expert e's tensors into its packed form at dst (host memory).
-void pack_expert(const ExpertWeights &e, const ExpertLayout &l, std::uint8_t *dst)
+// Copies every routed expert of a block into its packed form, expert e at dst + e * l.bytes (host
+// memory: the staging of the resident array, or the pinned copies behind the expert cache).
+void pack_experts(const MoeWeights &f, const ExpertLayout &l, std::uint8_t *dst)
 {
-    const LinearWeight *w[3] = {&e.w1, &e.w2, &e.w3};
-    for (int j = 0; j < 3; ++j) {
-        std::memcpy(dst + l.w_data[j], w[j]->data, data_bytes(*w[j]));
-        if (scale_bytes(*w[j]))
-            std::memcpy(dst + l.w_scale[j], w[j]->scale, scale_bytes(*w[j]));
+    for (std::size_t e = 0; e < f.experts.size(); ++e) {
+        const ExpertWeights &x = f.experts[e];
+        const LinearWeight *w[3] = {&x.w1, &x.w2, &x.w3};
+        std::uint8_t *at = dst + e * l.bytes;
+        for (int j = 0; j < 3; ++j) {
+            std::memcpy(at + l.w_data[j], w[j]->data, data_bytes(*w[j]));
+            if (scale_bytes(*w[j]))
+                std::memcpy(at + l.w_scale[j], w[j]->scale, scale_bytes(*w[j]));
+        }
     }
 }
 
@@ -300,11 +333,39 @@ Status load_block(const ModelWeights &mw, const BlockWeights &bw, Loader &ld, Gp
         st = ld.linear(*sh[j], d.shared[j]);
     if (!st || !experts_resident || f.experts.empty())
         return st;
-    // Resident routed experts: one packed array per block, staged through host memory.
+    // Resident routed experts: one packed array per block, staged through host memory, and the
+    // table of the experts' device addresses the MoE kernels index.
     std::vector<std::uint8_t> packed(layout.bytes * f.experts.size());
-    for (std::size_t e = 0; e < f.experts.size(); ++e)
-        pack_expert(f.experts[e], layout, packed.data() + e * layout.bytes);
-    return ld.bytes(packed.data(), packed.size(), d.experts);
+    pack_experts(f, layout, packed.data());
+    if (st = ld.bytes(packed.data(), packed.size(), d.experts); !st)
+        return st;
+    std::vector<const std::uint8_t *> table(f.experts.size());
+    for (std::size_t e = 0; e < table.size(); ++e)
+        table[e] = d.experts + e * layout.bytes;
+    const std::uint8_t *dt = nullptr;
+    st = ld.bytes(table.data(), table.size() * sizeof(table[0]), dt);
+    d.expert_table = reinterpret_cast<const std::uint8_t *const *>(dt);
+    return st;
+}
+
+// load_block for block `index` (a main layer, or n_layers + i for MTP block i) on GPU `g`, with
+// its expert-cache key base and, with offloaded experts, its pinned host copies.
+Status load_block_on(CudaModel &model, int index, const BlockWeights &bw, Loader &ld, int g,
+                     bool experts_resident)
+{
+    const ModelWeights &mw = *model.weights;
+    const int E = mw.cfg.n_routed_experts;
+    DevBlock &d = model.blocks[std::size_t(index)];
+    d.gpu = g;
+    d.layer_key = index * E;
+    if (Status st = load_block(mw, bw, ld, *model.gpus[std::size_t(g)], model.expert_layout,
+                               experts_resident, d);
+        !st)
+        return st;
+    if (!experts_resident && !bw.ffn.experts.empty())
+        d.host_experts = model.host_experts.get()
+                         + std::size_t(index) * model.expert_layout.bytes * std::size_t(E);
+    return Status::ok();
 }
 
 Result<std::shared_ptr<const DeviceModel>> load_model(
@@ -314,6 +375,9 @@ Result<std::shared_ptr<const DeviceModel>> load_model(
     const ModelConfig &cfg = mw.cfg;
     auto model = std::make_shared<CudaModel>();
     model->weights = weights;
+    // The op-by-op reference mode: read once per model, so a test can load one model each way.
+    const char *exact = std::getenv("FOLIO_CUDA_EXACT_GEMM");
+    model->exact_gemm = exact && std::strcmp(exact, "1") == 0;
     model->plan = choice.plan;
     const std::vector<PlanStage> &stages = choice.plan.stages;
     if (stages.empty())
@@ -326,6 +390,9 @@ Result<std::shared_ptr<const DeviceModel>> load_model(
         CUDA_CHECK(cudaStreamCreateWithFlags(&gpu->stream, cudaStreamNonBlocking));
         CUBLAS_CHECK(cublasCreate(&gpu->cublas));
         CUBLAS_CHECK(cublasSetStream(gpu->cublas, gpu->stream));
+        gpu->lt = std::make_unique<Fp8LtGemm>();
+        if (Status st = gpu->lt->init(); !st)
+            return st;
         auto ld = std::make_unique<Loader>(*gpu);
         if (Status st = ld->init(); !st)
             return st;
@@ -348,10 +415,8 @@ Result<std::shared_ptr<const DeviceModel>> load_model(
         if (Status st = model->host_experts.ensure(per_layer * std::size_t(cfg.n_layers)); !st)
             return st;
         for (int l = 0; l < cfg.n_layers; ++l)
-            for (int e = 0; e < cfg.n_routed_experts; ++e)
-                pack_expert(mw.layers[std::size_t(l)].ffn.experts[std::size_t(e)], layout,
-                            model->host_experts.get() + std::size_t(l) * per_layer
-                                + std::size_t(e) * layout.bytes);
+            pack_experts(mw.layers[std::size_t(l)].ffn, layout,
+                         model->host_experts.get() + std::size_t(l) * per_layer);
         for (std::size_t g = 0; g < stages.size(); ++g) {
             Gpu &gpu = *model->gpus[g];
             gpu.cache = std::make_unique<DeviceExpertCache>();
@@ -366,18 +431,11 @@ Result<std::shared_ptr<const DeviceModel>> load_model(
         Gpu &gpu = *model->gpus[g];
         Loader &ld = *loaders[g];
         CUDA_CHECK(cudaSetDevice(gpu.device));
-        for (int l = stages[g].first_layer; l < stages[g].end_layer; ++l) {
-            DevBlock &d = model->blocks[std::size_t(l)];
-            d.gpu = int(g);
-            d.layer_key = l * cfg.n_routed_experts;
-            if (Status st = load_block(mw, mw.layers[std::size_t(l)], ld, gpu, layout, !offload, d);
+        for (int l = stages[g].first_layer; l < stages[g].end_layer; ++l)
+            if (Status st = load_block_on(*model, l, mw.layers[std::size_t(l)], ld, int(g),
+                                          !offload);
                 !st)
                 return Status::error("layer " + std::to_string(l) + ": " + st.message());
-            if (offload && has_experts)
-                d.host_experts = model->host_experts.get()
-                                 + std::size_t(l) * layout.bytes
-                                       * std::size_t(cfg.n_routed_experts);
-        }
         if (stages[g].embed) {
             const std::uint8_t *p = nullptr;
             if (Status st = ld.bytes(mw.embed, std::size_t(cfg.vocab_size) * cfg.dim * 2, p); !st)
@@ -400,10 +458,7 @@ Result<std::shared_ptr<const DeviceModel>> load_model(
     for (std::size_t i = 0; i < mw.mtp.size(); ++i) {
         const MtpWeights &m = mw.mtp[i];
         CudaModel::Mtp &d = model->mtp[i];
-        DevBlock &b = model->blocks[std::size_t(cfg.n_layers) + i];
-        b.gpu = last;
-        b.layer_key = (cfg.n_layers + int(i)) * cfg.n_routed_experts;
-        Status st = load_block(mw, m.block, ll, lg, layout, true, b);
+        Status st = load_block_on(*model, cfg.n_layers + int(i), m.block, ll, last, true);
         if (st)
             st = ll.linear(m.e_proj, d.e_proj);
         if (st)

@@ -10,6 +10,7 @@
 #include <cuda_runtime_api.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -17,8 +18,10 @@
 
 #include "backend_plan.h"
 #include "cpu/linear.h"
+#include "cuda/gemm_fp8_lt.h"
 #include "cuda/memory.h"
 #include "cuda_backend.h"
+#include "folio/device_stats.h"
 #include "model/weights.h"
 
 namespace folio::cuda {
@@ -73,6 +76,9 @@ struct DevLinear
     int out = 0, in = 0;
     const std::uint8_t *data = nullptr;
     const std::uint8_t *scale = nullptr; // FP8/FP4 only
+    // FP8 only: the tile scales expanded once at upload to FP32 in cuBLASLt's BLK128x128_32F
+    // layout [ceil(out/128), Fp8LtGemm::scale_row_stride(in)], for the prefill GEMM.
+    const float *scale_f32 = nullptr;
 };
 
 struct DevHc
@@ -114,6 +120,8 @@ struct DevBlock
     const long long *tid2eid = nullptr;         // hash layers
     const std::uint8_t *experts = nullptr;      // resident: [n_routed, layout.bytes]
     const std::uint8_t *host_experts = nullptr; // offloaded: pinned [n_routed, layout.bytes]
+    // Resident: [n_routed] device pointers experts + e * layout.bytes (the MoE kernels' table).
+    const std::uint8_t *const *expert_table = nullptr;
     DevLinear shared[3];
 };
 
@@ -148,10 +156,24 @@ enum class Buf {
     KeyScales,
     LinWork,
     LinXb,
+    LinLt, // the cuBLASLt FP8 GEMM's codes, scales and BF16 output
     RLogits,
     Ids,
     Gw,
-    Rows,
+    // Routed experts (CudaSession::moe): grouping, activations, per-entry intermediates.
+    MoeCounts,
+    MoeOffsets,
+    MoeOrder,
+    MoePos,
+    MoeWg,
+    MoeTiles,
+    MoeTable,
+    MoeXq,
+    MoeXs,
+    MoeXa,
+    MoeHa,
+    MoeHs,
+    Rows, // (the per-expert MoE loop's; removed with it)
     We,
     Xe,
     Gate,
@@ -179,6 +201,7 @@ struct Gpu
     std::array<DeviceBuffer, std::size_t(Buf::Count)> scratch;
     PinnedBuffer staging; // D2H of one block's state update and routing
     std::unique_ptr<DeviceExpertCache> cache;
+    std::unique_ptr<Fp8LtGemm> lt; // the FP8 block-scaled prefill GEMM on this GPU
     const float *rope_window = nullptr, *rope_compressed = nullptr;
     ~Gpu();
 };
@@ -205,8 +228,15 @@ struct CudaModel final
     };
     std::vector<Mtp> mtp;   // on gpus.back(); its blocks are blocks[n_layers + i]
     mutable std::mutex run; // one forward call at a time (the scratch is shared)
+    // FOLIO_CUDA_EXACT_GEMM=1 at load: every linear and the routed experts on the exact kernels
+    // (the op-by-op reference: no cuBLAS/cuBLASLt, the fused GEMV for the MoE at any length).
+    bool exact_gemm = false;
+    // Counters of DeviceStats that the kernels' owners do not keep themselves.
+    mutable std::atomic<std::uint64_t> fp8_exact_calls{0}, moe_grouped_calls{0}, moe_gemv_calls{0};
 
     std::unique_ptr<DeviceSession> create_session() const override;
+    // The expert cache's and the GEMM paths' counters, summed over the GPUs.
+    DeviceStats stats() const;
 };
 
 // A typed view of scratch buffer `b` of `gpu` with room for `count` elements.

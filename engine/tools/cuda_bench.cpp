@@ -10,8 +10,9 @@
 //   folio-bench-cuda [--config FILE] [--layer N] [--json FILE] [--model DIR [--prefill N,...]]
 //                    [--probe]
 //
-// With --model (a folio-mkmodel checkpoint of the real dimensions), the table also times the
-// CUDA forward pass itself (cuda_bench_model.cpp).
+// The GEMM rows (cuda_bench_gemm.cpp) time the FP8 cuBLASLt prefill GEMM and the routed experts'
+// grouped GEMM / fused GEMV. With --model (a folio-mkmodel checkpoint of the real dimensions), the
+// table also times the CUDA forward pass itself (cuda_bench_model.cpp).
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 
@@ -26,6 +27,7 @@
 #include "config.h"
 #include "cuda/memory.h"
 #include "cuda/ops.h"
+#include "cuda_bench_gemm.h"
 #include "cuda_bench_model.h"
 #include "quant.h"
 #include "safetensors.h"
@@ -383,7 +385,9 @@ int main(int argc, char **argv)
                 1e3 / model_ms, "-");
     std::printf("%-44s %10.3f ms %7.1f GB/s\n", "expert misses / layer (all from pinned host)",
                 miss_ms, h2d_gbs);
-    std::string model_json;
+    std::string gemm_json, model_json;
+    if (int grc = run_gemm_bench(c, hbm_gbs, gemm_json); grc != 0)
+        return grc;
     if (!model_dir.empty())
         if (int mrc = run_model_bench(model_dir, prefill, hbm_gbs, kFp8PeakTflops, model_json);
             mrc != 0)
@@ -399,11 +403,13 @@ int main(int argc, char **argv)
             "\"prefill_tflops\":%.2f,\"cublas_bf16_tflops\":%.2f,\"attention_ms\":%.4f,"
             "\"topk_262144_ms\":%.4f,\"indexer_1m_ms\":%.4f,\"indexer_8k_ms\":%.4f,"
             "\"decode_layer_8k_ms\":%.4f,\"decode_layer_1m_ms\":%.4f,\"head_ms\":%.4f,"
-            "\"decode_tokens_per_s\":%.2f,\"expert_miss_layer_ms\":%.4f,\"h2d_gbs\":%.2f%s%s}\n",
+            "\"decode_tokens_per_s\":%.2f,\"expert_miss_layer_ms\":%.4f,\"h2d_gbs\":%.2f%s%s%s%s}"
+            "\n",
             prop.name, hbm_gbs, static_cast<unsigned long long>(layer_bytes), decode_lin_ms,
             roof_ms, prefill_m, prefill_ms, prefill_tflops, gemm_tflops, attn_ms, topk_only_ms,
             idx1m_ms, idx8k_ms, layer8k, layer1m, head_ms, 1e3 / model_ms, miss_ms, h2d_gbs,
-            model_json.empty() ? "" : ",", model_json.c_str());
+            gemm_json.empty() ? "" : ",", gemm_json.c_str(), model_json.empty() ? "" : ",",
+            model_json.c_str());
         std::fclose(f);
     }
     cublasDestroy(cublas);

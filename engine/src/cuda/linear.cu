@@ -4,12 +4,14 @@
 // codes span < 53 bits) and rounded once to FP32, then added to an FP32 accumulator in block order
 // times the activation and weight scales, output rounded to BF16. FP4 experts are expanded from
 // their packed nibbles in registers (Hopper has no FP4 tensor cores). Decode (m < 8): one warp
-// per output value; prefill: shared-memory tiles on the CUDA cores (a WGMMA FP8 GEMM is the next
-// step). BF16 linears go to cuBLAS.
+// per output value; prefill: shared-memory tiles on the CUDA cores. These are the exact kernels;
+// the FP8 prefill GEMM on the tensor cores is cuBLASLt's (gemm_fp8_lt.cu), the routed experts'
+// FP4 GEMMs are moe_gemv.cu / moe_grouped.cu. BF16 linears go to cuBLAS.
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 
 #include "check.cuh"
+#include "gemm_dot.cuh"
 #include "numerics.cuh"
 #include "ops.h"
 
@@ -31,18 +33,9 @@ __global__ void linear_quant_kernel(const float *q, const float *sa, int k, cons
     const float *st = sa + std::size_t(tok) * (k / 128);
     float acc = 0.0f; // the kernel's FP32 C_local_accum, summed in K-block order
     if (kFp4) {
-        const std::uint8_t *wr = w + std::size_t(row) * (k / 2);
-        const std::uint8_t *sr = scale + std::size_t(row) * (k / 32);
-        for (int b = 0; b < k / 32; ++b) {
-            const int kk = b * 32 + lane;
-            const std::uint8_t byte = wr[kk / 2];
-            const float wv = e2m1_value((kk & 1) ? (byte >> 4) : (byte & 0xf));
-            double part = double(qa[kk]) * double(wv);
-            for (int o = 16; o > 0; o >>= 1)
-                part += __shfl_xor_sync(0xffffffffu, part, o);
-            acc = __fadd_rn(acc, __fmul_rn(__fmul_rn(float(part), st[(b * 32) / 128]),
-                                           e8m0_value(sr[b])));
-        }
+        // One 32-block per lane (16-byte loads), the partials added in block order.
+        acc = fp4_row_dot_warp(qa, st, w + std::size_t(row) * (k / 2),
+                               scale + std::size_t(row) * (k / 32), k);
     } else {
         const std::uint8_t *wr = w + std::size_t(row) * k;
         const int tiles_in = (k + 127) / 128;

@@ -7,6 +7,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include <cstddef>
 #include <cstdint>
 
 #include "folio/status.h"
@@ -130,5 +131,62 @@ Status scale_round(float *x, std::int64_t n, float s, cudaStream_t stream);
 // j < width[i] and pick < visible[i], else -1; idx rows have n_keys entries.
 Status picks_to_idx(const int *picks, int m, int k, const int *visible, const int *width, int base,
                     int *idx, int n_keys, int col0, cudaStream_t stream);
+
+// ---- tensor-core GEMM inputs (gemm_quant.cu; the cuBLASLt FP8 GEMM is gemm_fp8_lt.h) ----
+// act_quant_row's quantisation of x [m, k] (k % 128 == 0) as E4M3 bytes codes [m_pad, k] with
+// FP32 scales [k/128, m_pad] (row index fastest: cuBLASLt's VEC128_32F layout); rows m..m_pad-1
+// get zero codes and unit scales.
+Status act_quant_fp8_codes(const float *x, int m, int m_pad, int k, std::uint8_t *codes,
+                           float *scales, cudaStream_t stream);
+// The same quantisation dequantised: y [m, k] BF16 = e4m3(x / s) * s (exact in BF16).
+Status act_quant_bf16(const float *x, int m, int k, std::uint16_t *y, cudaStream_t stream);
+// y [n] = x [n] BF16 widened to FP32.
+Status bf16_widen(const std::uint16_t *x, std::int64_t n, float *y, cudaStream_t stream);
+
+// ---- routed experts on the device (moe_group.cu, moe_gemv.cu, moe_grouped.cu) ----
+// The routed experts of one block: every expert packed as in cuda_model.h's ExpertLayout (w1, w2,
+// w3 FP4 [rows, in/2] with E8M0 scales [rows, in/32]); `table` [n_experts] device pointers to the
+// packed copies, null for an expert this call must skip (not in the expert cache's current
+// batch); w1/w3 [inter, dim], w2 [dim, inter].
+struct MoeExperts
+{
+    const std::uint8_t *const *table = nullptr;
+    std::size_t w_data[3] = {}, w_scale[3] = {}; // byte offsets of w1, w2, w3 in a packed expert
+    int n_experts = 0, dim = 0, inter = 0;
+    float swiglu_limit = 0.0f;
+};
+// Grouping by expert of the router's choice ids [m, k] (entry r = token * k + slot), without the
+// host: counts [E], offsets [E + 1] (exclusive prefix sums), order [m * k] (the entries of expert
+// 0, then 1, ..., each in increasing r: the CPU MoE's order), pos [m * k] (pos[order[p]] = p),
+// wg [m * k] (wg[p] = gw[order[p]]), tile_start [E + 1] (prefix sums of ceil(counts / tile_rows),
+// the grouped GEMM's row tiles). Ids outside [0, E) are in no group (the combine skips them).
+Status moe_group(const int *ids, const float *gw, int m, int k, int n_experts, int tile_rows,
+                 int *counts, int *offsets, int *order, int *pos, float *wg, int *tile_start,
+                 cudaStream_t stream);
+// Decode / exact path, gate and up (moe_gemv.cu): for every entry r of ids [m, k] whose expert is
+// in the table, h [m * k, inter] = bf16(gw[r] * silu(min(w1 x, L)) * clamp(w3 x, -L, L)) with
+// x = the token's row of xq [m, dim] (decoded E4M3 values, act_quant) and its scales xs
+// [m, dim/128]; bit-exact with the CPU MoE (linear_bf16_out on the FP4 weights, then SwiGLU).
+Status moe_gemv_gate_up(const MoeExperts &ex, const float *xq, const float *xs, const int *ids,
+                        const float *gw, int m, int k, float *h, cudaStream_t stream);
+// Decode / exact path, down and combine: y [m, dim] += bf16(w2 hq) of each entry of the token
+// whose expert is in the table, in increasing expert id (the CPU's summation order); hq
+// [m * k, inter] decoded E4M3 values with scales hs [m * k, inter/128] (act_quant of h).
+Status moe_gemv_down(const MoeExperts &ex, const float *hq, const float *hs, const int *ids, int m,
+                     int k, float *y, cudaStream_t stream);
+// Prefill path (moe_grouped.cu): for the grouped rows of every expert in the table,
+// out [m * k (grouped), n] = bf16(a W^T) with W = w1 (which = 0), w2 (1) or w3 (2) of the expert,
+// on BF16 tensor cores with FP32 accumulation. a: BF16 rows, [m, K] gathered through order /
+// k (gather = true: the tokens' activations) or [m * k (grouped), K] (gather = false); K = dim
+// for w1/w3, inter for w2. counts, offsets, order, tile_start from moe_group with
+// kMoeTileRows; max_tiles >= tile_start[E] (ceil(m * k / kMoeTileRows) + E is always enough).
+constexpr int kMoeTileRows = 64;
+Status moe_grouped_gemm(const MoeExperts &ex, int which, const std::uint16_t *a, bool gather, int m,
+                        int k, const int *counts, const int *offsets, const int *order,
+                        const int *tile_start, int max_tiles, float *out, cudaStream_t stream);
+// y [m, dim] += o[pos[t * k + slot]] for the token's entries whose expert is in the table, in
+// increasing expert id; o [m * k (grouped), dim].
+Status moe_combine(const MoeExperts &ex, const float *o, const int *ids, const int *pos, int m,
+                   int k, float *y, cudaStream_t stream);
 
 } // namespace folio::cuda
