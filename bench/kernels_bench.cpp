@@ -4,7 +4,7 @@
 //   * GEMM GFLOP/s on V4-Flash shapes (FP8 and FP4 weights, prefill batches m = 64 and 512 by
 //     default) vs OpenBLAS sgemm on the same shapes in F32;
 //   * decode GEMV (m = 1) effective bandwidth (weight + scale bytes read per second; FP8, FP4,
-//     BF16) vs a STREAM-style copy (bytes read + written per second) and a STREAM-style read
+//     BF16, and FP8 used dequantised in double as wo_a is) vs a STREAM-style copy (bytes read + written per second) and a STREAM-style read
 //     (bytes read per second), both measured in the same run;
 //   * thread scaling 1 -> 2 threads for all of the above.
 // Wall time and process CPU time are both reported (the machine may be shared: a CPU time well
@@ -207,7 +207,9 @@ int run_kernels_bench(int argc, char **argv)
     // Decode GEMV over weights far larger than the caches (64 MiB of codes each).
     const Shape gemv_shapes[] = {{"gemv fp8 8192x8192", WeightKind::FP8, 8192, 8192},
                                  {"gemv fp4 8192x16384", WeightKind::FP4, 8192, 16384},
-                                 {"gemv bf16 4096x8192", WeightKind::BF16, 4096, 8192}};
+                                 {"gemv bf16 4096x8192", WeightKind::BF16, 4096, 8192},
+                                 // wo_a's case: FP8 storage used dequantised, in double.
+                                 {"gemv fp8 deq 8192x8192", WeightKind::FP8, 8192, 8192}};
     std::vector<Weight> gemm_w, gemv_w;
     std::vector<std::vector<float>> gemm_wf; // the same weights decoded to F32 for sgemm
     for (const Shape &s : gemm_shapes) {
@@ -218,8 +220,10 @@ int run_kernels_bench(int argc, char **argv)
         for (int n = 0; n < s.n; ++n)
             decode_weight_row(gemm_w.back().view, n, gemm_wf.back().data() + std::size_t(n) * s.k);
     }
-    for (const Shape &s : gemv_shapes)
+    for (const Shape &s : gemv_shapes) {
         gemv_w.push_back(make_weight(s.kind, s.n, s.k, gen));
+        gemv_w.back().view.dequantize = std::strstr(s.name, " deq ") != nullptr;
+    }
 
     for (int t = 1; t <= threads_max; ++t) {
         ThreadPool pool(t);
