@@ -4,8 +4,9 @@
 //   * GEMM GFLOP/s on V4-Flash shapes (FP8 and FP4 weights, prefill batches m = 64 and 512 by
 //     default) vs OpenBLAS sgemm on the same shapes in F32;
 //   * decode GEMV (m = 1) effective bandwidth (weight + scale bytes read per second; FP8, FP4,
-//     BF16, and FP8 used dequantised in double as wo_a is) vs a STREAM-style copy (bytes read + written per second) and a STREAM-style read
-//     (bytes read per second), both measured in the same run;
+//     BF16, and FP8 used dequantised in double as wo_a is) vs a STREAM-style copy (bytes read
+//     + written per second) and a STREAM-style read (bytes read per second), both measured in
+//     the same run;
 //   * thread scaling 1 -> 2 threads for all of the above.
 // Wall time and process CPU time are both reported (the machine may be shared: a CPU time well
 // below threads x wall means the cores were busy with something else). Prints a table and writes
