@@ -251,6 +251,9 @@ void OpenRepositoryDialog::updateState()
     const bool remote = looksRemote(location);
     // A clone has no working tree of the user's: the option only applies to local folders.
     m_worktree->setEnabled(!remote);
+    // A remote's commits are not known before it is cloned: the list would only stay empty.
+    m_commits->setVisible(!remote);
+    m_commitsLabel->setVisible(!remote);
     const bool pickRevision = !m_worktree->isChecked() || remote;
     m_ref->setEnabled(pickRevision);
     m_refChoice->setEnabled(pickRevision && m_refChoice->count() > 0);

@@ -1,5 +1,6 @@
 // runScreenshotTour(): a linear script over the main window with explicit waits for the worker
-// threads; each step grabs the window (or dialog) into outputDir.
+// threads; each step grabs the window (or dialog) into outputDir. A read is held half-way through
+// the ingest service's read-progress hook to show the live progress row.
 #include "ui/screenshot_tour.h"
 
 #include "app/chat_message.h"
@@ -20,12 +21,14 @@
 #include <QPainter>
 #include <QPdfWriter>
 #include <QPixmap>
+#include <QSemaphore>
 #include <QTemporaryDir>
 #include <QTextStream>
 #include <QThread>
 #include <QTreeView>
 #include <QTreeWidget>
 
+#include <atomic>
 #include <functional>
 
 namespace folio::ui {
@@ -127,8 +130,34 @@ int runScreenshotTour(const QString &outputDir, const QString &sourceDir)
     window.show();
     save(&window, QStringLiteral("01-welcome.png"));
 
-    // A session with the project's own sources and a finished demo answer.
+    // The progress row while the whole repository around the sources is read: held half-way on
+    // the reading thread (IngestService::setReadProgressHook) so the picture shows a live count.
     settings->setModelSource(folio::app::ModelSource::Demo);
+    {
+        QSemaphore held, release;
+        std::atomic_bool once{false};
+        window.ingest()->setReadProgressHook([&](qint64 done, qint64 total) {
+            if (total > 0 && done * 2 >= total && !once.exchange(true)) {
+                held.release();
+                release.tryAcquire(1, 60000);
+            }
+        });
+        window.ingest()->addRepository({sourceDir, QString(), false});
+        if (waitUntil([&] { return held.tryAcquire(); }, 60000)) {
+            settle(400); // two progress ticks
+            save(&window, QStringLiteral("09-reading-progress.png"));
+        } else {
+            err << "screenshot tour: the repository read reported no progress\n";
+            ++failures;
+        }
+        release.release();
+        window.ingest()->setReadProgressHook({});
+        waitUntil([&] { return !window.ingest()->isBusy(); });
+        window.ingest()->clearSources();
+        waitUntil([&] { return !window.ingest()->isBusy(); });
+    }
+
+    // A session with the project's own sources and a finished demo answer.
     window.ingest()->addPaths({sourceDir});
     if (!waitUntil(
             [&] { return !window.ingest()->isBusy() && window.ingest()->sourceCount() > 0; })) {
@@ -234,6 +263,18 @@ int runScreenshotTour(const QString &outputDir, const QString &sourceDir)
             save(&dialog, QStringLiteral("08-open-repository.png"));
         } else {
             err << "screenshot tour: no commits listed for " << sourceDir << "\n";
+            ++failures;
+        }
+        // The same repository as a URL to clone: its branches and tags, listed before cloning.
+        const QString url = QStringLiteral("file://") + dialog.refs().root;
+        OpenRepositoryDialog clone({}, window.ingest(), &window);
+        clone.setLocation(url);
+        clone.show();
+        if (!dialog.refs().root.isEmpty()
+            && waitUntil([&] { return clone.refs().location == url; }, 60000)) {
+            save(&clone, QStringLiteral("10-clone-from-url.png"));
+        } else {
+            err << "screenshot tour: no refs listed for " << url << "\n";
             ++failures;
         }
     }

@@ -24,6 +24,7 @@
 
 #include <QAbstractItemModel>
 #include <QAccessible>
+#include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -37,6 +38,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QMimeData>
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QProgressBar>
@@ -414,6 +416,45 @@ private Q_SLOTS:
         QTRY_VERIFY(bar->value() < before);
     }
 
+    // Folders and files dropped on the window are read as sources (a folder with .git as a
+    // repository, a Markdown file as text); a web link is refused.
+    void dropFoldersAndFilesOntoTheWindow()
+    {
+        const QString repo = m_dataDir.filePath(QStringLiteral("repo"));
+        QVERIFY(QDir(repo).exists());
+        const QString notes = m_dataDir.filePath(QStringLiteral("notes.md"));
+        QFile f(notes);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("# Notes\n\nThe parser is fast.\n");
+        f.close();
+        folio::ui::MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(window.acceptDrops());
+
+        QMimeData web;
+        web.setUrls({QUrl(QStringLiteral("https://example.org/page"))});
+        QDragEnterEvent refused(QPoint(10, 10), Qt::CopyAction, &web, Qt::LeftButton,
+                                Qt::NoModifier);
+        QApplication::sendEvent(&window, &refused);
+        QVERIFY(!refused.isAccepted());
+
+        QMimeData mime;
+        mime.setUrls({QUrl::fromLocalFile(repo), QUrl::fromLocalFile(notes)});
+        QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&window, &enter);
+        QVERIFY(enter.isAccepted());
+        QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&window, &drop);
+        QVERIFY(drop.isAccepted());
+        auto *tree = window.findChild<QTreeView *>(QStringLiteral("sourcesTree"));
+        QTRY_VERIFY_WITH_TIMEOUT(!window.ingest()->isBusy() && window.ingest()->sourceCount() == 2,
+                                 30000);
+        QVERIFY(findRow(tree->model(), QStringLiteral("parse.cpp")).isValid());
+        QVERIFY(findRow(tree->model(), QStringLiteral("notes.md")).isValid());
+        QVERIFY(findRowStartingWith(tree->model(), QStringLiteral("repo @ ")).isValid());
+    }
+
     void citationOpensCodeViewerAtLines()
     {
         const QString repo = m_dataDir.filePath(QStringLiteral("repo"));
@@ -444,7 +485,14 @@ private Q_SLOTS:
         auto *chat = window.findChild<folio::ui::ChatView *>(QStringLiteral("conversationView"));
         chat->renderNow();
         QVERIFY(chat->toHtml().contains(QStringLiteral("folio-cite:0/0")));
-        chat->activateLink(QUrl(QStringLiteral("folio-cite:0/0")));
+        // Without a mouse: Ctrl+5 focuses the conversation, Tab reaches the citation (the first
+        // link of the answer), Enter opens it.
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        window.findChild<QAction *>(QStringLiteral("actionFocusConversation"))->trigger();
+        QTRY_VERIFY(chat->hasFocus());
+        QTest::keyClick(chat, Qt::Key_Tab);
+        QCOMPARE(chat->textCursor().selectedText(), c.text);
+        QTest::keyClick(chat, Qt::Key_Return);
         auto *viewer = window.findChild<folio::ui::CodeViewer *>(QStringLiteral("codeViewer"));
         QTRY_COMPARE(viewer->highlightedFirstLine(), 12);
         QCOMPARE(viewer->highlightedLastLine(), 14);
@@ -707,8 +755,9 @@ private Q_SLOTS:
                            .isEmpty());
             for (int i = 0; i < choice->count(); ++i)
                 listed << choice->itemData(i).toString();
-            commitsListed = dialog->findChild<QTreeWidget *>(QStringLiteral("repositoryCommits"))
-                                ->topLevelItemCount();
+            auto *commits = dialog->findChild<QTreeWidget *>(QStringLiteral("repositoryCommits"));
+            commitsListed = commits->topLevelItemCount();
+            QVERIFY(!commits->isVisible()); // nothing to list before the clone
             // The branch that is not the remote's HEAD ("feature"): the first commit only.
             for (int i = 1; i < choice->count(); ++i) {
                 const QString ref = choice->itemData(i).toString();
