@@ -79,7 +79,7 @@ private Q_SLOTS:
         }
         // Qt cannot name these files (not UTF-8), so QTemporaryDir could not remove them: the
         // fixture's and the one the shallow clone checked out.
-        for (const char *dir : {"/rich", "/shallow"})
+        for (const char *dir : {"/rich", "/shallow", "/worktree"})
             ::unlink((QFile::encodeName(m_tmp.path()) + dir + "/bad\xff.txt").constData());
     }
 
@@ -412,6 +412,7 @@ private Q_SLOTS:
         r.write("untracked.txt", "fresh\n", false);
         r.write("debug.log", "ignored\n", false);
         r.write("build/out.txt", "ignored dir\n", false);
+        r.write(QByteArray("bad\xff.txt"), "untracked, name not UTF-8\n", false);
         fixture::Repo nested; // an untracked repository inside the work tree
         nested.init(dir + QStringLiteral("/nested"));
         nested.write("inner.txt", "inner\n");
@@ -426,6 +427,9 @@ private Q_SLOTS:
             paths << i.path;
         QCOMPARE(paths, (QStringList{".gitignore", "changed.txt", "kept.txt", "untracked.txt"}));
         QCOMPARE(itemOf(c, QStringLiteral("changed.txt"))->text, QByteArray("new content\n"));
+        const SkippedItem *badName = skipOf(c, QStringLiteral("bad\\xff.txt"));
+        QVERIFY(badName);
+        QCOMPARE(badName->reason, QStringLiteral("bad-path: file name is not valid UTF-8"));
         {
             // Progress: one step per file of the work tree (included or skipped).
             GitSource src(opt);
