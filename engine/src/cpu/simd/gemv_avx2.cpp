@@ -6,8 +6,9 @@
 //
 // Why the decoders here are not the k-order ones of decode_avx2.h: at one weight row per output
 // the decode is the whole cost on one core (the F16C conversion alone held FP8 at ~10 GB/s and FP4
-// at ~6 GB/s). The lane-order decoders (e4m3x32_lanes, e2m1x64_lanes, bf16x16_pd_lanes) build the
-// FP32/double bit patterns with two shifts and a mask per vector, in an order that is a fixed
+// at ~6 GB/s). The lane-order decoders (e4m3x32_lanes, e2m1x64_lanes, and for the double path
+// e4m3x32_pd_lanes, bf16x16_pd_lanes) build the FP32/double bit patterns with shifts and one mask
+// per vector, in an order that is a fixed
 // permutation of k within each load, and scaled by a fixed power of two. The activations are
 // permuted the same way once per call (permute_rows) and carry the inverse power of two, so the
 // inner loop is load, shifts, mask, FMA. The products are the same exact values as with k-order
@@ -20,6 +21,9 @@
 // weights of a row: each 64-weight step's partial sums (lanes 0..3: one 32-block, lanes 4..7: the
 // next) are multiplied by a vector of the two scales, decoded from the scale bytes with integer
 // ops (one FMA per 64 weights and row).
+//
+// One row kernel (stream_row) runs every format over a decoder policy (Fp8Policy, Fp4Policy in
+// FP32; Fp8PdPolicy, Bf16PdPolicy in double for linear_f32 and the unquantised linears).
 #include "cpu/simd/decode_avx2.h"
 #include "cpu/simd/kernels_avx2.h"
 #include "quant.h"
@@ -42,15 +46,49 @@ constexpr int kFp4Block = 32;
 // 2 KiB measured ~10% above 1 KiB on this machine (4 and 8 KiB no better).
 constexpr int kPrefetch = 2048;
 
-// Sums a row's accumulators in a fixed order and reduces the lanes.
-template<int A>
-float finish(const __m256 (&acc)[A])
+// Sum of 4 double lanes in a fixed tree order, (0+1)+(2+3).
+inline double hsum_pd(__m256d v)
 {
-    __m256 s = acc[0];
+    const __m128d lo = _mm256_castpd256_pd128(v), hi = _mm256_extractf128_pd(v, 1);
+    const __m128d p = _mm_hadd_pd(lo, hi); // 0+1, 2+3
+    return _mm_cvtsd_f64(_mm_add_sd(p, _mm_unpackhi_pd(p, p)));
+}
+
+// FP32 / double accumulator vectors for the streaming row kernel.
+inline void set_zero(__m256 &v)
+{
+    v = _mm256_setzero_ps();
+}
+inline void set_zero(__m256d &v)
+{
+    v = _mm256_setzero_pd();
+}
+inline __m256 add(__m256 a, __m256 b)
+{
+    return _mm256_add_ps(a, b);
+}
+inline __m256d add(__m256d a, __m256d b)
+{
+    return _mm256_add_pd(a, b);
+}
+inline float reduce(__m256 v)
+{
+    return hsum(v);
+}
+inline double reduce(__m256d v)
+{
+    return hsum_pd(v);
+}
+
+// Sums a row's accumulators in a fixed order and reduces the lanes.
+template<int A, class V>
+auto finish(const V (&acc)[A])
+{
+    V s = acc[0];
 #pragma GCC unroll 8
     for (int j = 1; j < A; ++j)
-        s = _mm256_add_ps(s, acc[j]);
-    return hsum(s);
+        s = add(s, acc[j]);
+    return reduce(s);
 }
 
 // The smallest L with |x| < 2^L for every finite x of a[0, n); -150 when there is none (all zero or
@@ -80,6 +118,20 @@ int exponent_bound(const float *a, std::size_t n)
     return e;
 }
 
+// The same for double inputs (the double path's activations, FP32 values widened; -1100 when
+// there is none).
+int exponent_bound(const double *a, std::size_t n)
+{
+    double amax = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        if (std::isfinite(a[i]))
+            amax = std::max(amax, std::fabs(a[i]));
+    int e = -1100;
+    if (amax > 0)
+        std::frexp(amax, &e);
+    return e;
+}
+
 // Rows of a [R, K] permuted into a lane-order decoder's order and multiplied by 2^exp (exact while
 // the result stays in the normal range; the callers choose exp so that it does). Group = weights
 // per decoder load, decoded into Vecs vectors: vector v lane l holds weight Vecs * l + v of the
@@ -102,40 +154,48 @@ void permute_rows(const T *a, int R, int K, int ld, int exp, T *ap)
     }
 }
 
-// ---- FP32 streaming row kernel over a decoder policy ----
+// ---- Streaming row kernel over a decoder policy ----
 // A policy decodes one load of the weight row (Policy::kWeights codes from Policy::kBytes bytes)
-// and accumulates it into acc[R][A] against R activation rows in lane order; poisoned() reports a
-// NaN weight code seen on the row (the output is then NaN, as in the reference).
-template<int R, int A, class Policy>
-void stream_row(const float *ap, int lda, int K, const std::uint8_t *p, Policy &pol, float (&out)[R])
+// into vectors of Policy::Vec (FP32 or double) and accumulates them into acc[R][A] against R
+// activation rows of type Policy::Act in lane order; poisoned() reports a NaN weight code seen
+// on the row (the outputs are then NaN, as in the reference). With kHalfTail a last half load
+// (16 bytes, upper lanes zero) covers a K tail of kWeights / 2; otherwise the caller handles any
+// tail from K rounded down to whole loads. out[r] = the row's sum (float or double).
+template<int R, int A, class Policy, class Out>
+void stream_row(const typename Policy::Act *ap, int lda, int K, const std::uint8_t *p, Policy &pol,
+                Out (&out)[R])
 {
-    __m256 acc[R][A];
+    typename Policy::Vec acc[R][A];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
         for (int j = 0; j < A; ++j)
-            acc[r][j] = _mm256_setzero_ps();
+            set_zero(acc[r][j]);
     int k = 0, step = 0;
     for (; k + Policy::kWeights <= K; k += Policy::kWeights, ++step) {
         const std::uint8_t *pk = p + std::size_t(k) * Policy::kBytes / Policy::kWeights;
         _mm_prefetch(reinterpret_cast<const char *>(pk) + kPrefetch, _MM_HINT_T0);
         pol.template step<R, A>(ap + k, lda, k, step, load32(pk), acc);
     }
-    if (k < K) // only FP4 rows with K % 64 == 32: a 16-byte load, upper lanes zero
+    if (Policy::kHalfTail && k < K)
         pol.template step<R, A>(ap + k, lda, k, step,
-                                _mm256_zextsi128_si256(_mm_loadu_si128(
-                                    reinterpret_cast<const __m128i *>(p + std::size_t(k) / 2))),
+                                _mm256_zextsi128_si256(
+                                    _mm_loadu_si128(reinterpret_cast<const __m128i *>(
+                                        p + std::size_t(k) * Policy::kBytes / Policy::kWeights))),
                                 acc);
     const bool nan = pol.poisoned();
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
-        out[r] = nan ? std::nanf("") : finish(acc[r]);
+        out[r] = nan ? Out(std::nan("")) : Out(finish(acc[r]));
 }
 
 // FP8 policy: 32 codes per load, activations pre-scaled by the tile scale (no scale in the loop).
 struct Fp8Policy
 {
+    using Vec = __m256;
+    using Act = float;
     static constexpr int kWeights = 32, kBytes = 32;
+    static constexpr bool kHalfTail = false;
     __m256i nan = _mm256_setzero_si256();
 
     template<int R, int A>
@@ -162,7 +222,10 @@ struct Fp8Policy
 // decode, not the FMA latency, bounds a step).
 struct Fp4Policy
 {
+    using Vec = __m256;
+    using Act = float;
     static constexpr int kWeights = 64, kBytes = 32;
+    static constexpr bool kHalfTail = true; // K % 64 == 32: one 32-block
     const float *scales = nullptr; // the row's effective block scales (fp4_row_scales), + 1 pad
 
     template<int R, int A>
@@ -193,6 +256,66 @@ struct Fp4Policy
     bool poisoned() const
     {
         return false;
+    }
+};
+
+// Double policies (linear_f32 and the unquantised linear_bf16_out): every product x * w is exact
+// in double, so only the order of the double additions differs from the exact path.
+// FP8 used dequantised: 32 codes per load into 8 double vectors, activations pre-scaled by the
+// tile scale as in Fp8Policy.
+struct Fp8PdPolicy
+{
+    using Vec = __m256d;
+    using Act = double;
+    static constexpr int kWeights = 32, kBytes = 32;
+    static constexpr bool kHalfTail = false;
+    __m256i nan = _mm256_setzero_si256();
+
+    template<int R, int A>
+    void step(const double *a, int lda, int, int, __m256i b, __m256d (&acc)[R][A])
+    {
+        nan = e4m3_nan_bytes(nan, b);
+        __m256d d[8];
+        e4m3x32_pd_lanes(b, d);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; ++j)
+                acc[r][j % A] = _mm256_fmadd_pd(_mm256_loadu_pd(a + std::size_t(r) * lda + 4 * j),
+                                                d[j], acc[r][j % A]);
+    }
+    bool poisoned() const
+    {
+        return has_e4m3_nan(nan);
+    }
+};
+
+// BF16: 16 values per load into 4 double vectors; poisoned() = an infinity or NaN was seen, which
+// the decoder turns into a finite number (the caller redoes the row).
+struct Bf16PdPolicy
+{
+    using Vec = __m256d;
+    using Act = double;
+    static constexpr int kWeights = 16, kBytes = 32;
+    static constexpr bool kHalfTail = false;
+    __m256i special = _mm256_setzero_si256();
+
+    template<int R, int A>
+    void step(const double *a, int lda, int, int, __m256i h, __m256d (&acc)[R][A])
+    {
+        special = bf16_special(special, h);
+        __m256d d[4];
+        bf16x16_pd_lanes(h, d);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; ++j)
+                acc[r][j % A] = _mm256_fmadd_pd(_mm256_loadu_pd(a + std::size_t(r) * lda + 4 * j),
+                                                d[j], acc[r][j % A]);
+    }
+    bool poisoned() const
+    {
+        return has_bf16_special(special);
     }
 };
 
@@ -416,14 +539,6 @@ void gemv_rows(const float *a, const LinearWeight &w, int n0, int n1, float *y)
     }
 }
 
-// Sum of 4 double lanes in a fixed tree order, (0+1)+(2+3).
-inline double hsum_pd(__m256d v)
-{
-    const __m128d lo = _mm256_castpd256_pd128(v), hi = _mm256_extractf128_pd(v, 1);
-    const __m128d p = _mm_hadd_pd(lo, hi); // 0+1, 2+3
-    return _mm_cvtsd_f64(_mm_add_sd(p, _mm_unpackhi_pd(p, p)));
-}
-
 // Double-accumulating rows (linear_f32): the weight row is decoded in L1-sized segments into a
 // float buffer (exact, any format), each float widened to double and FMA'd into R rows of double
 // activations. Decoding through a small buffer keeps one code path for every format; the row is
@@ -506,46 +621,21 @@ void row_bf16_f64(const double *ap, int ld, const double *a, const LinearWeight 
                   float *seg, float *y)
 {
     const int K = w.in, N = w.out;
-    constexpr int A = R <= 2 ? 4 : 2;
     const std::uint8_t *p = w.data + std::size_t(n) * K * 2;
-    __m256d acc[R][A];
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-        for (int j = 0; j < A; ++j)
-            acc[r][j] = _mm256_setzero_pd();
-    __m256i special = _mm256_setzero_si256();
-    int k = 0;
-    for (; k + 16 <= K; k += 16) {
-        _mm_prefetch(reinterpret_cast<const char *>(p + 2 * std::size_t(k)) + kPrefetch,
-                     _MM_HINT_T0);
-        const __m256i h = load32(p + 2 * std::size_t(k));
-        special = bf16_special(special, h);
-        __m256d d[4];
-        bf16x16_pd_lanes(h, d);
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-            for (int j = 0; j < 4; ++j)
-                acc[r][j % A] = _mm256_fmadd_pd(_mm256_loadu_pd(ap + std::size_t(r) * ld + k
-                                                                + 4 * j),
-                                                d[j], acc[r][j % A]);
-    }
-    if (has_bf16_special(special)) {
+    Bf16PdPolicy pol;
+    double out[R];
+    stream_row<R, R <= 2 ? 4 : 2>(ap, ld, K, p, pol, out);
+    if (pol.poisoned()) {
         row_f64<R>(a, w, n, seg, y);
         return;
     }
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-        __m256d t = acc[r][0];
-#pragma GCC unroll 4
-        for (int j = 1; j < A; ++j)
-            t = _mm256_add_pd(t, acc[r][j]);
-        double s = hsum_pd(t);
-        for (int kk = k; kk < K; ++kk) { // K % 16 tail, in k order
+        double s = out[r];
+        for (int k = K / 16 * 16; k < K; ++k) { // K % 16 tail, in k order
             std::uint16_t b;
-            std::memcpy(&b, p + 2 * std::size_t(kk), 2);
-            s += a[std::size_t(r) * K + kk] * double(bf16_to_f32(b));
+            std::memcpy(&b, p + 2 * std::size_t(k), 2);
+            s += a[std::size_t(r) * K + k] * double(bf16_to_f32(b));
         }
         y[std::size_t(r) * N + n] = float(s);
     }
@@ -561,18 +651,11 @@ template<int R>
 void gemv_fp8_f64(const double *a, const LinearWeight &w, int n0, int n1, float *y)
 {
     const int K = w.in, N = w.out, tiles_in = K / kFp8Block;
-    constexpr int A = R <= 2 ? 4 : 2;
     GemvBuffers &buf = gemv_buffers();
     double *ap = buf.apd.get(std::size_t(R) * K);
     double *as = buf.asd.get(std::size_t(R) * K);
     permute_rows<32, 8>(a, R, K, K, 0, ap);
-    double amax = 0; // |a| < 2^L
-    for (std::size_t i = 0; i < std::size_t(R) * K; ++i)
-        if (std::isfinite(a[i]))
-            amax = std::max(amax, std::fabs(a[i]));
-    int L = -1100;
-    if (amax > 0)
-        std::frexp(amax, &L);
+    const int L = exponent_bound(a, std::size_t(R) * K); // |a| < 2^L
     for (int t = n0 / kFp8Block; t * kFp8Block < n1; ++t) {
         const std::uint8_t *sc = w.scale + std::size_t(t) * tiles_in;
         int emax = 0;
@@ -596,38 +679,12 @@ void gemv_fp8_f64(const double *a, const LinearWeight &w, int n0, int n1, float 
         }
         const double unscale = std::ldexp(1.0, G);
         for (int n = r0; n < r1; ++n) {
-            const std::uint8_t *p = w.data + std::size_t(n) * K;
-            __m256d acc[R][A];
+            Fp8PdPolicy pol;
+            double out[R];
+            stream_row<R, R <= 2 ? 4 : 2>(as, K, K, w.data + std::size_t(n) * K, pol, out);
 #pragma GCC unroll 8
             for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-                for (int j = 0; j < A; ++j)
-                    acc[r][j] = _mm256_setzero_pd();
-            __m256i nan = _mm256_setzero_si256();
-            for (int k = 0; k < K; k += 32) {
-                _mm_prefetch(reinterpret_cast<const char *>(p + k) + kPrefetch, _MM_HINT_T0);
-                const __m256i b = load32(p + k);
-                nan = e4m3_nan_bytes(nan, b);
-                __m256d d[8];
-                e4m3x32_pd_lanes(b, d);
-#pragma GCC unroll 8
-                for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-                    for (int j = 0; j < 8; ++j)
-                        acc[r][j % A] = _mm256_fmadd_pd(_mm256_loadu_pd(as + std::size_t(r) * K + k
-                                                                        + 4 * j),
-                                                        d[j], acc[r][j % A]);
-            }
-            const bool poisoned = has_e4m3_nan(nan);
-#pragma GCC unroll 8
-            for (int r = 0; r < R; ++r) {
-                __m256d sum = acc[r][0];
-#pragma GCC unroll 4
-                for (int j = 1; j < A; ++j)
-                    sum = _mm256_add_pd(sum, acc[r][j]);
-                y[std::size_t(r) * N + n] = poisoned ? std::nanf("")
-                                                     : float(hsum_pd(sum) * unscale);
-            }
+                y[std::size_t(r) * N + n] = float(out[r] * unscale);
         }
     }
 }
