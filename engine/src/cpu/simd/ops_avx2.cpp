@@ -90,18 +90,64 @@ void sparse_attn_token_avx2(const float *q, int n_heads, int d, const float *con
     double lane[4];
     for (int t0 = 0; t0 < n_keys; t0 += kBlock) {
         const int nb = std::min(kBlock, n_keys - t0);
-        // Scores of the block for every head.
-        for (int j = 0; j < nb; ++j) {
+        // Scores of the block for every head. Each head's dot product is one sequential FMA
+        // chain over d; two keys at a time give the core two independent sets of chains (one
+        // set is latency-bound at one FMA per cycle).
+        auto store_scores = [&](const __m256d *av, int g0, int ng, int j) {
+            for (int g = 0; g < ng; ++g) {
+                _mm256_storeu_pd(lane, av[g]);
+                for (int l = 0; l < 4; ++l) {
+                    const int h = (g0 + g) * 4 + l;
+                    if (h < n_heads)
+                        s[h * kBlock + j] = float(lane[l]) * softmax_scale;
+                }
+            }
+        };
+        for (int j = 0; j < nb;) {
             const float *k = keys[t0 + j];
             if (!k) {
                 for (int h = 0; h < n_heads; ++h)
                     s[h * kBlock + j] = kNegInf;
+                ++j;
                 continue;
             }
+            const float *k2 = j + 1 < nb ? keys[t0 + j + 1] : nullptr;
             for (int g0 = 0; g0 < groups; g0 += 4) {
                 const int ng = std::min(4, groups - g0);
-                __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
                 const double *qg = qt + std::size_t(g0) * 4;
+                if (k2) {
+                    // Named accumulators (arrays indexed by the run-time ng would live in memory).
+                    __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+                    __m256d b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                    for (int c = 0; c < d; ++c) {
+                        const __m256d kc = _mm256_set1_pd(double(k[c]));
+                        const __m256d kc2 = _mm256_set1_pd(double(k2[c]));
+                        const double *qc = qg + std::size_t(c) * hp;
+                        const __m256d q0 = _mm256_loadu_pd(qc);
+                        a0 = _mm256_fmadd_pd(q0, kc, a0);
+                        b0 = _mm256_fmadd_pd(q0, kc2, b0);
+                        if (ng > 1) {
+                            const __m256d q1 = _mm256_loadu_pd(qc + 4);
+                            a1 = _mm256_fmadd_pd(q1, kc, a1);
+                            b1 = _mm256_fmadd_pd(q1, kc2, b1);
+                        }
+                        if (ng > 2) {
+                            const __m256d q2 = _mm256_loadu_pd(qc + 8);
+                            a2 = _mm256_fmadd_pd(q2, kc, a2);
+                            b2 = _mm256_fmadd_pd(q2, kc2, b2);
+                        }
+                        if (ng > 3) {
+                            const __m256d q3 = _mm256_loadu_pd(qc + 12);
+                            a3 = _mm256_fmadd_pd(q3, kc, a3);
+                            b3 = _mm256_fmadd_pd(q3, kc2, b3);
+                        }
+                    }
+                    const __m256d a[4] = {a0, a1, a2, a3}, b[4] = {b0, b1, b2, b3};
+                    store_scores(a, g0, ng, j);
+                    store_scores(b, g0, ng, j + 1);
+                    continue;
+                }
+                __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
                 for (int c = 0; c < d; ++c) {
                     const __m256d kc = _mm256_set1_pd(double(k[c]));
                     const double *qc = qg + std::size_t(c) * hp;
@@ -114,15 +160,9 @@ void sparse_attn_token_avx2(const float *q, int n_heads, int d, const float *con
                         a3 = _mm256_fmadd_pd(_mm256_loadu_pd(qc + 12), kc, a3);
                 }
                 const __m256d av[4] = {a0, a1, a2, a3};
-                for (int g = 0; g < ng; ++g) {
-                    _mm256_storeu_pd(lane, av[g]);
-                    for (int l = 0; l < 4; ++l) {
-                        const int h = (g0 + g) * 4 + l;
-                        if (h < n_heads)
-                            s[h * kBlock + j] = float(lane[l]) * softmax_scale;
-                    }
-                }
+                store_scores(av, g0, ng, j);
             }
+            j += k2 ? 2 : 1;
         }
         for (int h = 0; h < n_heads; ++h) {
             float *sh = s + h * kBlock, *ph = p + h * kBlock;
@@ -145,6 +185,32 @@ void sparse_attn_token_avx2(const float *q, int n_heads, int d, const float *con
             float *ah = acc + std::size_t(h) * d;
             const __m128 rs = _mm_set1_ps(rescale);
             int c = 0;
+            // 32 channels per pass: eight independent chains over the block's keys (four are
+            // latency-bound), each lane still the scalar's sequential sum over j.
+            for (; c + 32 <= d; c += 32) {
+                __m256d v0 = _mm256_setzero_pd(), v1 = v0, v2 = v0, v3 = v0, v4 = v0, v5 = v0,
+                        v6 = v0, v7 = v0;
+                for (int j = 0; j < nb; ++j) {
+                    if (ph[j] == 0.0f)
+                        continue;
+                    const __m256d pj = _mm256_set1_pd(double(ph[j]));
+                    const float *k = keys[t0 + j] + c;
+                    v0 = _mm256_fmadd_pd(pj, _mm256_cvtps_pd(_mm_loadu_ps(k)), v0);
+                    v1 = _mm256_fmadd_pd(pj, _mm256_cvtps_pd(_mm_loadu_ps(k + 4)), v1);
+                    v2 = _mm256_fmadd_pd(pj, _mm256_cvtps_pd(_mm_loadu_ps(k + 8)), v2);
+                    v3 = _mm256_fmadd_pd(pj, _mm256_cvtps_pd(_mm_loadu_ps(k + 12)), v3);
+                    v4 = _mm256_fmadd_pd(pj, _mm256_cvtps_pd(_mm_loadu_ps(k + 16)), v4);
+                    v5 = _mm256_fmadd_pd(pj, _mm256_cvtps_pd(_mm_loadu_ps(k + 20)), v5);
+                    v6 = _mm256_fmadd_pd(pj, _mm256_cvtps_pd(_mm_loadu_ps(k + 24)), v6);
+                    v7 = _mm256_fmadd_pd(pj, _mm256_cvtps_pd(_mm_loadu_ps(k + 28)), v7);
+                }
+                const __m256d vv[8] = {v0, v1, v2, v3, v4, v5, v6, v7};
+                for (int u = 0; u < 8; ++u) {
+                    float *a = ah + c + 4 * u;
+                    const __m128 old = _mm_mul_ps(_mm_loadu_ps(a), rs);
+                    _mm_storeu_ps(a, _mm_add_ps(old, _mm256_cvtpd_ps(vv[u])));
+                }
+            }
             for (; c + 16 <= d; c += 16) {
                 __m256d v0 = _mm256_setzero_pd(), v1 = v0, v2 = v0, v3 = v0;
                 for (int j = 0; j < nb; ++j) {
