@@ -174,11 +174,24 @@ void sparse_attn_token_avx2(const float *q, int n_heads, int d, const float *con
             if (m_new == kNegInf)
                 continue;
             const float rescale = exp_f32(m[h] - m_new);
-            double block_sum = 0;
-            for (int j = 0; j < nb; ++j) {
-                ph[j] = sh[j] == kNegInf ? 0.0f : exp_f32(sh[j] - m_new);
-                block_sum += ph[j];
+            // The weights exp(s - max), eight keys per vector: exp_f32_8 gives the scalar
+            // exp_f32's values (its risky lanes from exp_f32 itself) and 0 for -inf scores, as
+            // the scalar code's explicit case; then the double sum in key order.
+            const __m256 mv = _mm256_set1_ps(m_new);
+            int j8 = 0;
+            for (; j8 + 8 <= nb; j8 += 8) {
+                int risky;
+                const __m256 w = exp_f32_8(_mm256_sub_ps(_mm256_loadu_ps(sh + j8), mv), risky);
+                _mm256_storeu_ps(ph + j8, w);
+                for (int l = 0; risky && l < 8; ++l)
+                    if (risky & (1 << l))
+                        ph[j8 + l] = sh[j8 + l] == kNegInf ? 0.0f : exp_f32(sh[j8 + l] - m_new);
             }
+            for (; j8 < nb; ++j8)
+                ph[j8] = sh[j8] == kNegInf ? 0.0f : exp_f32(sh[j8] - m_new);
+            double block_sum = 0;
+            for (int j = 0; j < nb; ++j)
+                block_sum += ph[j];
             sum_exp[h] = sum_exp[h] * rescale + float(block_sum);
             for (int j = 0; j < nb; ++j)
                 ph[j] = round_bf16(ph[j]);
