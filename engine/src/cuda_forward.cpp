@@ -19,6 +19,7 @@
 // the query/KV projections, the output projections with the next sub-layer's mHC, the head);
 // FOLIO_CUDA_GRAPHS=0 or LoadOptions::cuda_graphs = false runs every launch directly.
 #include "cuda/kv_ops.h"
+#include "cuda/moe_run.h"
 #include "cuda/ops.h"
 #include "cuda_session.h"
 #include "quant.h"
@@ -33,11 +34,13 @@ Status CudaSession::linear(Gpu &g, const DevLinear &w, const float *x, int m, fl
     const bool exact_kind = w.kind == WeightKind::BF16 || w.kind == WeightKind::F32;
     if (f32_out && !exact_kind)
         return Status::error("an FP32 linear with a quantised weight is not supported");
+    // FOLIO_CUDA_EXACT_GEMM=1: the exact kernels only (the op-by-op reference of the CPU).
+    const bool fast = !m_model->exact_gemm;
     if (exact_kind) {
         // Prefill shapes go to cuBLAS (FP32 accumulation in its own order, within the NMSE of
         // test_cuda_ops; the FP32 linears' inputs hold BF16 values, so BF16 operands are
         // exact); decode keeps the exact double sums of the CPU backend.
-        if (w.kind == WeightKind::BF16 && m >= kCublasMinRows) {
+        if (fast && w.kind == WeightKind::BF16 && m >= kCublasMinRows) {
             std::uint16_t *xb = nullptr;
             if (Status st = scratch(g, Buf::LinXb, std::size_t(m) * w.in, xb); !st)
                 return st;
@@ -48,13 +51,28 @@ Status CudaSession::linear(Gpu &g, const DevLinear &w, const float *x, int m, fl
         return linear_exact(x, m, w.in, w.in, w.data, w.kind == WeightKind::BF16, w.out, w.out,
                             !f32_out, y, g.stream);
     }
+    // FP8 prefill shapes: cuBLASLt's block-scaled GEMM on the tensor cores (NMSE-level, see
+    // cuda/gemm_fp8_lt.h); a shape it refuses falls back to the exact kernel below.
+    if (fast && w.kind == WeightKind::FP8 && w.scale_f32 && g.lt
+        && Fp8LtGemm::takes(m, w.out, w.in)) {
+        std::uint8_t *work = nullptr;
+        if (Status st = scratch(g, Buf::LinLt, Fp8LtGemm::work_bytes(m, w.in, w.out), work); !st)
+            return st;
+        bool refused = false;
+        if (Status st = g.lt->linear(x, m, w.in, w.data, w.scale_f32, w.out, work, y, g.stream,
+                                     &refused);
+            !st || !refused)
+            return st;
+    }
     float *work = nullptr;
     if (Status st = scratch(g, Buf::LinWork, std::size_t(m) * w.in + std::size_t(m) * (w.in / 128),
                             work);
         !st)
         return st;
-    if (w.kind == WeightKind::FP8)
+    if (w.kind == WeightKind::FP8) {
+        ++m_model->fp8_exact_calls;
         return linear_fp8(x, m, w.in, w.data, w.scale, w.out, work, y, g.stream);
+    }
     return linear_fp4(x, m, w.in, w.data, w.scale, w.out, work, y, g.stream);
 }
 
@@ -391,19 +409,25 @@ Status CudaSession::attention_out(const DevBlock &d, int m, float *out)
 Status CudaSession::moe(const DevBlock &d, const float *x, const std::int32_t *tokens, int m,
                         float *out, LayerState &hs, const Pending &pend)
 {
+    (void) hs; // the host state is synced on demand (sync_host), not per block
     Gpu &g = gpu(d.gpu);
     cudaStream_t s = g.stream;
     const ModelConfig &cfg = m_cfg;
     const int E = cfg.n_routed_experts, k = cfg.n_activated_experts, dim = cfg.dim;
     const int inter = cfg.moe_inter_dim;
-    float *logits = nullptr, *gw = nullptr;
+    float *logits = nullptr, *gw = nullptr, *yacc = nullptr, *shared = nullptr, *gate = nullptr,
+          *up = nullptr;
     int *ids = nullptr;
-    // Router: logits [m, E] FP32, ids / weights [m, k].
+    // Router: logits [m, E] FP32, ids / weights [m, k], all on the device.
     Status st = scratch(g, Buf::RLogits, std::size_t(m) * E, logits);
     if (st)
         st = scratch(g, Buf::Ids, std::size_t(m) * k, ids);
     if (st)
         st = scratch(g, Buf::Gw, std::size_t(m) * k, gw);
+    if (st)
+        st = scratch(g, Buf::YAcc, std::size_t(m) * dim, yacc);
+    if (st)
+        st = scratch(g, Buf::Shared, std::size_t(m) * dim, shared);
     if (st)
         st = linear(g, d.gate, x, m, logits, true);
     if (st)
@@ -411,109 +435,24 @@ Status CudaSession::moe(const DevBlock &d, const float *x, const std::int32_t *t
                     float(cfg.route_scale), ids, gw, s);
     if (!st)
         return st;
-    std::uint8_t *stg = g.staging.get();
-    const std::size_t nk = std::size_t(m) * k;
-    CUDA_CHECK(cudaMemcpyAsync(stg + pend.route_off, ids, nk * 4, cudaMemcpyDeviceToHost, s));
-    CUDA_CHECK(
-        cudaMemcpyAsync(stg + pend.route_off + nk * 4, gw, nk * 4, cudaMemcpyDeviceToHost, s));
-    CUDA_CHECK(cudaStreamSynchronize(s));
-    apply(pend, hs, stg, m_block_start);
-    std::vector<int> hid(nk);
-    std::vector<float> hw(nk);
-    std::memcpy(hid.data(), stg + pend.route_off, nk * 4);
-    std::memcpy(hw.data(), stg + pend.route_off + nk * 4, nk * 4);
-
-    // Tokens per expert in expert-id order (the CPU's summation order), concatenated.
-    std::vector<int> rows, first(std::size_t(E) + 1, 0);
-    std::vector<float> we;
-    rows.reserve(nk);
-    we.reserve(nk);
-    for (int e = 0; e < E; ++e) {
-        first[std::size_t(e)] = int(rows.size());
-        for (int i = 0; i < m; ++i)
-            for (int j = 0; j < k; ++j)
-                if (hid[std::size_t(i) * k + j] == e) {
-                    rows.push_back(i);
-                    we.push_back(hw[std::size_t(i) * k + j]);
-                }
-    }
-    first[std::size_t(E)] = int(rows.size());
-    for (int v : hid)
-        if (v < 0 || v >= E)
-            return Status::error("router chose expert " + std::to_string(v) + " of "
-                                 + std::to_string(E));
-    int *drows = nullptr;
-    float *dwe = nullptr, *xe = nullptr, *gate = nullptr, *up = nullptr, *oe = nullptr,
-          *yacc = nullptr, *shared = nullptr;
-    st = upload(g, Buf::Rows, rows, drows);
-    if (st)
-        st = upload(g, Buf::We, we, dwe);
-    if (st)
-        st = scratch(g, Buf::Xe, std::size_t(m) * dim, xe);
-    if (st)
-        st = scratch(g, Buf::Gate, std::size_t(m) * inter, gate);
+    // Routed experts: yacc [m, dim] = each token's experts' outputs added in increasing expert id
+    // (cuda/moe_run.cpp). Only experts behind the device cache read the choice on the host (the
+    // staging area the block reserved for it).
+    CUDA_CHECK(cudaMemsetAsync(yacc, 0, std::size_t(m) * dim * sizeof(float), s));
+    int *host_ids = reinterpret_cast<int *>(g.staging.get() + pend.route_off);
+    if (Status rs = run_routed_experts(*m_model, g, d, x, ids, gw, m, host_ids, yacc); !rs)
+        return rs;
+    // Shared expert (no gate weight), then out = bf16(routed sum + shared). Its gate and up reuse
+    // the routed experts' buffers (stream-ordered, at least m * inter floats).
+    st = scratch(g, Buf::Gate, std::size_t(m) * inter, gate);
     if (st)
         st = scratch(g, Buf::Up, std::size_t(m) * inter, up);
     if (st)
-        st = scratch(g, Buf::Oe, std::size_t(m) * dim, oe);
-    if (st)
-        st = scratch(g, Buf::YAcc, std::size_t(m) * dim, yacc);
-    if (st)
-        st = scratch(g, Buf::Shared, std::size_t(m) * dim, shared);
-    if (!st)
-        return st;
-    CUDA_CHECK(cudaMemsetAsync(yacc, 0, std::size_t(m) * dim * sizeof(float), s));
-    const float limit = float(cfg.swiglu_limit);
-    const ExpertLayout &lay = m_model->expert_layout;
-    for (int e = 0; e < E; ++e) {
-        const int r0 = first[std::size_t(e)], me = first[std::size_t(e) + 1] - r0;
-        if (me == 0)
-            continue;
-        // The expert's packed tensors: resident, or fetched into a cache slot (a miss copies
-        // on this stream, after the kernels that read the slot's previous expert).
-        const std::uint8_t *base = nullptr;
-        if (d.experts) {
-            base = d.experts + std::size_t(e) * lay.bytes;
-        } else if (g.cache && d.host_experts) {
-            const void *dev = nullptr;
-            if (Status fs = g.cache->fetch(d.layer_key + e,
-                                           d.host_experts + std::size_t(e) * lay.bytes, s, &dev);
-                !fs)
-                return fs;
-            base = static_cast<const std::uint8_t *>(dev);
-        } else {
-            return Status::error("expert " + std::to_string(e) + " has no device copy");
-        }
-        const ExpertWeights &hx = d.host->ffn.experts[std::size_t(e)];
-        const LinearWeight *hwts[3] = {&hx.w1, &hx.w2, &hx.w3};
-        DevLinear w[3];
-        for (int j = 0; j < 3; ++j) {
-            w[j].kind = hwts[j]->kind;
-            w[j].out = hwts[j]->out;
-            w[j].in = hwts[j]->in;
-            w[j].data = base + lay.w_data[j];
-            w[j].scale = base + lay.w_scale[j];
-        }
-        st = gather_rows(x, drows + r0, me, dim, xe, s);
-        if (st)
-            st = linear(g, w[0], xe, me, gate, false);
-        if (st)
-            st = linear(g, w[2], xe, me, up, false);
-        if (st)
-            st = swiglu(gate, up, me, inter, limit, dwe + r0, s);
-        if (st)
-            st = linear(g, w[1], gate, me, oe, false);
-        if (st)
-            st = scatter_add_rows(yacc, drows + r0, me, dim, oe, s);
-        if (!st)
-            return st;
-    }
-    // Shared expert (no gate weight), then out = bf16(routed sum + shared).
-    st = linear(g, d.shared[0], x, m, gate, false);
+        st = linear(g, d.shared[0], x, m, gate, false);
     if (st)
         st = linear(g, d.shared[2], x, m, up, false);
     if (st)
-        st = swiglu(gate, up, m, inter, limit, nullptr, s);
+        st = swiglu(gate, up, m, inter, float(cfg.swiglu_limit), nullptr, s);
     if (st)
         st = linear(g, d.shared[1], gate, m, shared, false);
     if (st)

@@ -173,9 +173,6 @@ enum class Buf {
     MoeXa,
     MoeHa,
     MoeHs,
-    Rows, // (the per-expert MoE loop's; removed with it)
-    We,
-    Xe,
     Gate,
     Up,
     Oe,
