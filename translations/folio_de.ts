@@ -1258,6 +1258,10 @@
         <source>&amp;Expert cache:</source>
         <translation>&amp;Experten-Cache:</translation>
     </message>
+    <message>
+        <source>Checking the model directory…</source>
+        <translation>Prüfe das Modellverzeichnis…</translation>
+    </message>
 </context>
 <context>
     <name>folio::ui::SourcesPanel</name>
@@ -1434,6 +1438,10 @@
     <message>
         <source>The demo model is not at %1. Build it with `cmake --build build --target folio-demo-model`.</source>
         <translation>Das Demo-Modell liegt nicht unter %1. Bauen Sie es mit `cmake --build build --target folio-demo-model`.</translation>
+    </message>
+    <message>
+        <source>Checking %1…</source>
+        <translation>Prüfe %1…</translation>
     </message>
 </context>
 </TS>

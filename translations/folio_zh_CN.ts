@@ -1250,6 +1250,10 @@
         <source>&amp;Expert cache:</source>
         <translation>专家缓存(&amp;E)：</translation>
     </message>
+    <message>
+        <source>Checking the model directory…</source>
+        <translation>正在检查模型目录…</translation>
+    </message>
 </context>
 <context>
     <name>folio::ui::SourcesPanel</name>
@@ -1425,6 +1429,10 @@
     <message>
         <source>The demo model is not at %1. Build it with `cmake --build build --target folio-demo-model`.</source>
         <translation>演示模型不在 %1。请用 `cmake --build build --target folio-demo-model` 构建它。</translation>
+    </message>
+    <message>
+        <source>Checking %1…</source>
+        <translation>正在检查 %1…</translation>
     </message>
 </context>
 </TS>

@@ -1,9 +1,10 @@
 // SettingsDialog: four tabs of form rows over Settings; the model directory is validated as it is
-// typed (inspectModelDirectory is a few stat() calls and one small JSON read).
+// typed, on ModelDirectoryCheck's thread (the engine's config reader and the shard index's JSON,
+// megabytes for the real model, never run on the UI thread).
 #include "ui/settings_dialog.h"
 
 #include "app/backend_choices.h"
-#include "app/model_directory.h"
+#include "app/model_directory_check.h"
 #include "app/remote/api_key_store.h"
 #include "app/remote/endpoint_presets.h"
 #include "app/settings.h"
@@ -24,6 +25,8 @@
 #include <QTabWidget>
 #include <QThread>
 #include <QVBoxLayout>
+
+#include <utility>
 
 namespace folio::ui {
 
@@ -60,6 +63,9 @@ SettingsDialog::SettingsDialog(folio::app::Settings *settings, QWidget *parent)
     , m_settings(settings)
 {
     setObjectName(QStringLiteral("settingsDialog"));
+    m_modelDirCheck = new folio::app::ModelDirectoryCheck(this);
+    connect(m_modelDirCheck, &folio::app::ModelDirectoryCheck::inspected, this,
+            &SettingsDialog::showModelCheck);
     setWindowTitle(tr("Settings"));
     setAccessibleName(tr("Settings"));
     m_tabs = named(new QTabWidget, "settingsTabs", tr("Settings sections"));
@@ -287,9 +293,18 @@ void SettingsDialog::load()
 
 void SettingsDialog::validateModelDirectory()
 {
-    const folio::app::ModelDirectoryInfo info = folio::app::inspectModelDirectory(
-        m_modelDir->text());
+    m_modelOk = false;
+    m_modelCheck->setText(tr("Checking the model directory…"));
+    m_modelDirCheck->inspect(m_modelDir->text());
+}
+
+void SettingsDialog::showModelCheck(const QString &dir, const folio::app::ModelDirectoryInfo &info)
+{
+    if (dir != m_modelDir->text())
+        return; // a check of text since replaced (the latest one is on its way)
     m_modelOk = info.ok;
+    if (std::exchange(m_acceptWhenChecked, false))
+        QMetaObject::invokeMethod(this, &SettingsDialog::accept, Qt::QueuedConnection);
     if (!info.ok) {
         m_modelCheck->setText(QStringLiteral("<span style=\"color:%1\">%2</span>")
                                   .arg(palette().color(QPalette::Disabled, QPalette::Text).name(),
@@ -392,6 +407,10 @@ bool SettingsDialog::apply()
 
 void SettingsDialog::accept()
 {
+    if (m_localRadio->isChecked() && m_modelDirCheck->isPending()) {
+        m_acceptWhenChecked = true; // taken again once the directory as typed is checked
+        return;
+    }
     if (apply())
         QDialog::accept();
 }

@@ -1,7 +1,8 @@
 // SettingsDialog: edits appcore's Settings — model (local directory, validated and described; the
 // demo model; a remote endpoint), backend, threads, context limit and answer reserve, sampling,
 // thinking default, snapshot cap and location, language. Values are written only on OK, and OK
-// refuses a local model directory that does not validate.
+// refuses a local model directory that does not validate. The directory is checked on appcore's
+// ModelDirectoryCheck thread as it is typed; OK pressed while a check runs waits for its answer.
 #pragma once
 
 #include <QDialog>
@@ -18,8 +19,10 @@ class QSpinBox;
 class QTabWidget;
 
 namespace folio::app {
+class ModelDirectoryCheck;
 class Settings;
-}
+struct ModelDirectoryInfo;
+} // namespace folio::app
 
 namespace folio::ui {
 
@@ -47,6 +50,7 @@ private:
     QWidget *createStorageTab();
     void load();
     void validateModelDirectory();
+    void showModelCheck(const QString &dir, const folio::app::ModelDirectoryInfo &info);
     void updateEnabled();
 
     folio::app::Settings *m_settings;
@@ -77,7 +81,9 @@ private:
     QLineEdit *m_snapshotDir = nullptr;
     QComboBox *m_language = nullptr;
     QDialogButtonBox *m_buttons = nullptr;
+    folio::app::ModelDirectoryCheck *m_modelDirCheck = nullptr;
     bool m_modelOk = false;
+    bool m_acceptWhenChecked = false; // OK was pressed while the directory was being checked
 };
 
 } // namespace folio::ui

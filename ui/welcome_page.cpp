@@ -1,7 +1,7 @@
 // WelcomePage: three choices, each a button with a paragraph under it.
 #include "ui/welcome_page.h"
 
-#include "app/model_directory.h"
+#include "app/model_directory_check.h"
 #include "app/settings.h"
 
 #include <QEvent>
@@ -18,6 +18,18 @@ WelcomePage::WelcomePage(folio::app::Settings *settings, QWidget *parent)
     , m_settings(settings)
 {
     setObjectName(QStringLiteral("welcomePage"));
+    m_check = new folio::app::ModelDirectoryCheck(this);
+    connect(m_check, &folio::app::ModelDirectoryCheck::inspected, this,
+            [this](const QString &dir, const folio::app::ModelDirectoryInfo &info) {
+                if (!info.ok) {
+                    m_error->setText(info.error);
+                    return;
+                }
+                m_error->clear();
+                m_settings->setModelDirectory(dir);
+                m_settings->setModelSource(folio::app::ModelSource::Local);
+                Q_EMIT modelChosen();
+            });
     m_title = new QLabel;
     m_intro = new QLabel;
     m_localButton = new QPushButton;
@@ -116,18 +128,10 @@ void WelcomePage::useDemoModel()
     Q_EMIT modelChosen();
 }
 
-bool WelcomePage::useModelDirectory(const QString &dir)
+void WelcomePage::useModelDirectory(const QString &dir)
 {
-    const folio::app::ModelDirectoryInfo info = folio::app::inspectModelDirectory(dir);
-    if (!info.ok) {
-        m_error->setText(info.error);
-        return false;
-    }
-    m_error->clear();
-    m_settings->setModelDirectory(dir);
-    m_settings->setModelSource(folio::app::ModelSource::Local);
-    Q_EMIT modelChosen();
-    return true;
+    m_error->setText(tr("Checking %1…").arg(dir));
+    m_check->inspect(dir);
 }
 
 QString WelcomePage::errorText() const

@@ -10,8 +10,9 @@ class QLabel;
 class QPushButton;
 
 namespace folio::app {
+class ModelDirectoryCheck;
 class Settings;
-}
+} // namespace folio::app
 
 namespace folio::ui {
 
@@ -24,9 +25,9 @@ public:
 
     // Chooses the demo model (what the "Try the demo model" button does).
     void useDemoModel();
-    // Validates `dir` and chooses it; false with the reason shown on the page when it does not
-    // validate.
-    bool useModelDirectory(const QString &dir);
+    // Validates `dir` (on appcore's ModelDirectoryCheck thread) and chooses it when it validates;
+    // otherwise the reason is shown on the page.
+    void useModelDirectory(const QString &dir);
     QString errorText() const;
 
 Q_SIGNALS:
@@ -42,6 +43,7 @@ private:
     void retranslate();
 
     folio::app::Settings *m_settings;
+    folio::app::ModelDirectoryCheck *m_check = nullptr;
     QLabel *m_title = nullptr;
     QLabel *m_intro = nullptr;
     QPushButton *m_localButton = nullptr;

@@ -1078,6 +1078,38 @@ private Q_SLOTS:
         window.settings()->setBackend(QStringLiteral("auto"));
     }
 
+    // Settings → Model checks the directory as it is typed, on appcore's check thread (the
+    // engine's config reader and the shard index never run on the UI thread): a missing one is
+    // refused by OK; the demo model is described; OK pressed while a check runs waits for it.
+    void settingsChecksTheModelDirectoryOffTheUiThread()
+    {
+        const QString demo = QStringLiteral(FOLIO_BINARY_DIR "/share/folio/demo-model");
+        if (!QDir(QStringLiteral(FOLIO_BINARY_DIR "/share/folio/demo-model")).exists())
+            QSKIP("the demo model is not built (target folio-demo-model)");
+        folio::ui::MainWindow window;
+        const int before = folio::app::layerWorkCounts().onUiThread;
+        folio::ui::SettingsDialog dialog(window.settings(), &window);
+        dialog.findChild<QRadioButton *>(QStringLiteral("localModelRadio"))->setChecked(true);
+        auto *edit = dialog.findChild<QLineEdit *>(QStringLiteral("modelDirectoryEdit"));
+        edit->setText(m_dataDir.filePath(QStringLiteral("no-model")));
+        QTRY_VERIFY2(dialog.modelCheckText().contains(QStringLiteral("does not exist")),
+                     qPrintable(dialog.modelCheckText()));
+        dialog.accept();
+        QVERIFY(dialog.result() != QDialog::Accepted);
+        edit->setText(demo);
+        QTRY_VERIFY2(dialog.modelCheckText().contains(QStringLiteral("layers")),
+                     qPrintable(dialog.modelCheckText()));
+        edit->setText(demo + QLatin1Char('/'));
+        dialog.accept(); // while its check runs
+        QTRY_COMPARE(dialog.result(), int(QDialog::Accepted));
+        QCOMPARE(window.settings()->modelSource(), folio::app::ModelSource::Local);
+        QCOMPARE(window.settings()->modelDirectory(), demo + QLatin1Char('/'));
+        QCOMPARE(folio::app::layerWorkCounts().onUiThread, before);
+        QVERIFY(folio::app::layerWorkCounts().kinds.contains(
+            QStringLiteral("engine: inspect model directory")));
+        window.settings()->setModelSource(folio::app::ModelSource::None);
+    }
+
     // Settings: the device list (auto, CPU, the engine's CUDA devices, remote) kept in step with
     // the model source, and the expert cache.
     void settingsDialogDeviceChoice()
@@ -1117,7 +1149,8 @@ private Q_SLOTS:
         // The paths the tests above drove were counted (and so checked).
         for (const char *kind :
              {"ingest: repository", "ingest: pack", "ingest: list refs", "ingest: restore sources",
-              "storage: save sources", "storage: load sources", "storage: add message"})
+              "engine: inspect model directory", "storage: save sources", "storage: load sources",
+              "storage: add message"})
             QVERIFY2(counts.kinds.contains(QLatin1String(kind)),
                      qPrintable(counts.kinds.join(QStringLiteral(", "))));
     }
