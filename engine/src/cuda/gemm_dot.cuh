@@ -51,18 +51,27 @@ __device__ __forceinline__ void moe_sorted_slots(const int *ids, int k, int *slo
     }
 }
 
+// The E2M1 value of nibble c (bit 3 the sign) from its FP32 bit pattern, exactly e2m1_value's
+// (0, 0.5, 1, 1.5, 2, 3, 4, 6, signed zero included) without its table: the hot loops decode 32
+// nibbles per 16 bytes of weights, and a table indexed at run time lives in local memory.
+__device__ __forceinline__ float e2m1_fast(unsigned c)
+{
+    const unsigned e = (c >> 1) & 3u, man = c & 1u;
+    const unsigned mag = e ? (((e + 126u) << 23) | (man << 22)) : (man ? 0x3f000000u : 0u);
+    return __uint_as_float(mag | ((c & 8u) << 28));
+}
+
 // sum of 8 products of activation values a[0..7] and the E2M1 nibbles of `word` (element i is
 // nibble i, low first: byte j holds elements 2j (low) and 2j+1), exact in double.
 __device__ __forceinline__ double fp4_word_dot(unsigned word, float4 a0, float4 a1)
 {
-    return double(a0.x) * double(e2m1_value(word & 0xf))
-           + double(a0.y) * double(e2m1_value((word >> 4) & 0xf))
-           + double(a0.z) * double(e2m1_value((word >> 8) & 0xf))
-           + double(a0.w) * double(e2m1_value((word >> 12) & 0xf))
-           + double(a1.x) * double(e2m1_value((word >> 16) & 0xf))
-           + double(a1.y) * double(e2m1_value((word >> 20) & 0xf))
-           + double(a1.z) * double(e2m1_value((word >> 24) & 0xf))
-           + double(a1.w) * double(e2m1_value(word >> 28));
+    return double(a0.x) * double(e2m1_fast(word)) + double(a0.y) * double(e2m1_fast(word >> 4))
+           + double(a0.z) * double(e2m1_fast(word >> 8))
+           + double(a0.w) * double(e2m1_fast(word >> 12))
+           + double(a1.x) * double(e2m1_fast(word >> 16))
+           + double(a1.y) * double(e2m1_fast(word >> 20))
+           + double(a1.z) * double(e2m1_fast(word >> 24))
+           + double(a1.w) * double(e2m1_fast(word >> 28));
 }
 
 // One warp: the FP32 accumulator of row `w` [K/2] packed E2M1 (scales sw [K/32] E8M0) against the

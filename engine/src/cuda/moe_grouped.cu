@@ -92,8 +92,7 @@ __global__ void __launch_bounds__(kThreads)
                 const float sc = e8m0_value(ws[std::size_t(n) * (K / 32) + k0 / 32]);
                 for (int i = 0; i < 16; ++i) {
                     const unsigned word = i < 8 ? codes.x : codes.y;
-                    const unsigned nib = (word >> (4 * (i % 8))) & 0xfu;
-                    dst[i] = __float2bfloat16_rn(__fmul_rn(e2m1_value(std::uint8_t(nib)), sc));
+                    dst[i] = __float2bfloat16_rn(__fmul_rn(e2m1_fast(word >> (4 * (i % 8))), sc));
                 }
             } else {
                 for (int i = 0; i < 16; ++i)
