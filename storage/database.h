@@ -43,7 +43,7 @@ class Database
 {
 public:
     // The schema this build writes. Each past version's CREATE script is frozen in storage/schema/.
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
     // PRAGMA application_id: "Foli" in ASCII, so `file folio.db` and Folio recognise the file.
     static constexpr int kApplicationId = 0x466f6c69;
 

@@ -188,8 +188,11 @@ Result<std::unique_ptr<SnapshotReader>> SnapshotStore::openReader(qint64 id, boo
         c.storedSize = st->int64(3);
         c.checksum = uint64_t(st->int64(5));
         const bool codecOk = parseCodec(st->text(4), &c.codec);
+        // An uncompressed chunk's stored bytes are its raw bytes; the reader relies on it (it
+        // reads them straight into the caller's buffer, or hands its buffer over).
         if (!codecOk || c.index != int(state->chunks.size()) || c.offset != expectedOffset
-            || c.rawSize <= 0 || c.storedSize <= 0)
+            || c.rawSize <= 0 || c.storedSize <= 0
+            || (c.codec == Codec::None && c.storedSize != c.rawSize))
             return Status::error(Status::Corrupt,
                                  QStringLiteral(
                                      "snapshot %1: chunk table is inconsistent at chunk %2")
@@ -390,6 +393,115 @@ Result<int> SnapshotStore::removeSuperseded(const SnapshotInfo &written,
     return removed;
 }
 
+Status SnapshotStore::tieToTurn(std::span<const qint64> ids, qint64 sessionId, qint64 questionId,
+                                qint64 answerId)
+{
+    if (sessionId <= 0)
+        return Status::error(QStringLiteral("tying snapshots to a turn needs its session"));
+    {
+        Transaction tx(m_db);
+        if (Status s = tx.begin(); !s.ok())
+            return s;
+        Result<Statement> st = Statement::prepare(
+            m_db.handle(),
+            "UPDATE snapshots SET session_id = ?1, message_id = CASE kind"
+            " WHEN 'prefix' THEN NULL WHEN 'answer' THEN coalesce(?3, ?2) ELSE ?2 END"
+            " WHERE id = ?4");
+        if (!st.ok())
+            return st.status();
+        for (qint64 id : ids) {
+            st->reset();
+            st->bind(1, sessionId).bindIdOrNull(2, questionId).bindIdOrNull(3, answerId).bind(4, id);
+            // A snapshot evicted meanwhile matches no row: nothing to tie.
+            if (Status s = st->run(); !s.ok())
+                return s.context(
+                    QStringLiteral("tying snapshot %1 to session %2").arg(id).arg(sessionId));
+        }
+        if (Status s = tx.commit(); !s.ok())
+            return s;
+    }
+    // Now on their branch: the per-branch rule applies to them (the database's stored policy).
+    Result<EvictionPolicy> policy = storedEvictionPolicy(m_db);
+    if (!policy.ok())
+        return policy.status();
+    Result<int> evicted = evict(*policy);
+    return evicted.ok() ? Status() : evicted.status();
+}
+
+Result<QSet<qint64>> SnapshotStore::beyondBranchQuota(qint64 sessionId, int keepPerBranch)
+{
+    // The message tree as parent links, and each message's depth (a root question is 1; the
+    // sources' prefix, "no message", is 0).
+    QHash<qint64, qint64> parentOf;
+    QSet<qint64> hasChild;
+    Result<Statement> msgs = Statement::prepare(
+        m_db.handle(), "SELECT id, coalesce(parent_id, 0) FROM messages WHERE session_id = ?");
+    if (!msgs.ok())
+        return msgs.status();
+    msgs->bind(1, sessionId);
+    for (;;) {
+        Result<bool> row = msgs->step();
+        if (!row.ok())
+            return row.status();
+        if (!*row)
+            break;
+        parentOf.insert(msgs->int64(0), msgs->int64(1));
+        hasChild.insert(msgs->int64(1));
+    }
+    auto depthOf = [&](qint64 message) {
+        int depth = 0;
+        for (qint64 m = message; m != 0 && depth <= parentOf.size(); m = parentOf.value(m))
+            ++depth;
+        return depth;
+    };
+    Result<std::vector<SnapshotInfo>> snaps = list(sessionId); // newest first
+    if (!snaps.ok())
+        return snaps.status();
+    QHash<qint64, int> depth; // snapshot id -> depth of its message
+    for (const SnapshotInfo &s : *snaps)
+        depth.insert(s.id, depthOf(s.messageId));
+
+    QSet<qint64> keep;
+    auto keepFirst = [&](std::vector<const SnapshotInfo *> &candidates, auto before) {
+        // `candidates` is newest first; the stable sort keeps that order among equals.
+        std::stable_sort(candidates.begin(), candidates.end(), before);
+        for (size_t i = 0; i < candidates.size() && i < size_t(keepPerBranch); ++i)
+            keep.insert(candidates[i]->id);
+    };
+    // The sources' branch: the newest states of the sources' prefix (a "prefix" snapshot, or the
+    // checkpoint of a sources' prefill still under way: the newest is the current sources). An
+    // "answer" after no message is one whose turn is not stored yet (a new session's first
+    // answer): it holds a branch, not the prefix, and must not displace the prefix.
+    std::vector<const SnapshotInfo *> root;
+    for (const SnapshotInfo &s : *snaps)
+        if (s.messageId == 0 && s.kind != QLatin1String("answer"))
+            root.push_back(&s);
+    keepFirst(root, [](const SnapshotInfo *, const SnapshotInfo *) { return false; });
+    // Every branch root -> leaf: the snapshots taken on its path, the one farthest along it first
+    // (it holds the most of this branch), the newest first at the same message. Why not simply the
+    // newest: a snapshot not yet tied to its answer (written with the branch tip it continued,
+    // EngineBackend) sits at a shared message, and must not displace a deeper branch's own.
+    for (auto it = parentOf.cbegin(); it != parentOf.cend(); ++it) {
+        if (hasChild.contains(it.key()))
+            continue; // not a leaf
+        QSet<qint64> path;
+        for (qint64 m = it.key(); m != 0 && !path.contains(m); m = parentOf.value(m))
+            path.insert(m);
+        std::vector<const SnapshotInfo *> onPath;
+        for (const SnapshotInfo &s : *snaps)
+            if (s.messageId == 0 || path.contains(s.messageId))
+                onPath.push_back(&s);
+        keepFirst(onPath, [&](const SnapshotInfo *a, const SnapshotInfo *b) {
+            return depth.value(a->id) > depth.value(b->id);
+        });
+    }
+    QSet<qint64> doomed;
+    for (const SnapshotInfo &s : *snaps)
+        if (!keep.contains(s.id))
+            doomed.insert(s.id);
+    return doomed;
+}
+
 Result<int> SnapshotStore::evict(const EvictionPolicy &policy, qint64 keepId)
 {
     QSet<qint64> doomed;
@@ -409,55 +521,12 @@ Result<int> SnapshotStore::evict(const EvictionPolicy &policy, qint64 keepId)
             sessionIds.push_back(sessions->int64(0));
         }
         for (qint64 sid : sessionIds) {
-            // The message tree as parent links.
-            QHash<qint64, qint64> parentOf;
-            QSet<qint64> hasChild;
-            Result<Statement> msgs = Statement::prepare(
-                m_db.handle(),
-                "SELECT id, coalesce(parent_id, 0) FROM messages WHERE session_id = ?");
-            if (!msgs.ok())
-                return msgs.status();
-            msgs->bind(1, sid);
-            for (;;) {
-                Result<bool> row = msgs->step();
-                if (!row.ok())
-                    return row.status();
-                if (!*row)
-                    break;
-                parentOf.insert(msgs->int64(0), msgs->int64(1));
-                hasChild.insert(msgs->int64(1));
-            }
-            Result<std::vector<SnapshotInfo>> snaps = list(sid); // newest first
-            if (!snaps.ok())
-                return snaps.status();
-            QSet<qint64> keep;
-            // The sources' prefix (no message): one branch shared by all.
-            int kept = 0;
-            for (const SnapshotInfo &s : *snaps)
-                if (s.messageId == 0 && kept < policy.keepPerBranch) {
-                    keep.insert(s.id);
-                    ++kept;
-                }
-            for (auto it = parentOf.cbegin(); it != parentOf.cend(); ++it) {
-                if (hasChild.contains(it.key()))
-                    continue; // not a leaf
-                QSet<qint64> path;
-                for (qint64 m = it.key(); m != 0 && !path.contains(m); m = parentOf.value(m))
-                    path.insert(m);
-                kept = 0;
-                for (const SnapshotInfo &s : *snaps) {
-                    if (kept >= policy.keepPerBranch)
-                        break;
-                    if (s.messageId == 0 || path.contains(s.messageId)) {
-                        keep.insert(s.id);
-                        ++kept;
-                    }
-                }
-            }
-            for (const SnapshotInfo &s : *snaps)
-                if (!keep.contains(s.id) && s.id != keepId)
-                    doomed.insert(s.id);
+            Result<QSet<qint64>> beyond = beyondBranchQuota(sid, policy.keepPerBranch);
+            if (!beyond.ok())
+                return beyond.status();
+            doomed.unite(*beyond);
         }
+        doomed.remove(keepId);
     }
     int removed = 0;
     for (qint64 id : std::as_const(doomed)) {

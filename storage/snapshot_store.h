@@ -12,6 +12,8 @@
 #include "storage/status.h"
 #include "storage/types.h"
 
+#include <QSet>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -69,8 +71,8 @@ public:
                                                           std::span<const int32_t> tokens);
 
     Status remove(qint64 id);
-    // Newest-per-branch for snapshots found by their tokens rather than a message tree (the
-    // engine backend's, which belong to no session): after `written` was committed for `tokens`
+    // Newest-per-branch by tokens rather than by the message tree (the engine backend runs it
+    // after every write, for snapshots of a session or of none): after `written` was committed for `tokens`
     // (its exact prefix), the snapshots of the same model, state format and session whose prefix
     // is a proper prefix of `tokens` are its ancestors on one branch. Every ancestor of kind
     // "checkpoint" goes (a resumption point of a prefill that has now finished), and of the
@@ -79,7 +81,20 @@ public:
     // stay. Returns how many went.
     Result<int> removeSuperseded(const SnapshotInfo &written, std::span<const int32_t> tokens,
                                  int keepPerBranch);
+    // Ties snapshots a request wrote (EngineBackend's PrefixStats::snapshotIds) to the turn it
+    // answered, once that turn is stored: "prefix" snapshots to the session with no message (the
+    // sources' prefix), "answer" ones to `answerId` (the state after it; `questionId` when 0),
+    // the rest (checkpoints of the prefill) to `questionId`. Ids no longer stored (evicted
+    // meanwhile) are skipped. One transaction; then the database's stored eviction policy runs,
+    // so the per-branch rule sees them on their branch.
+    Status tieToTurn(std::span<const qint64> ids, qint64 sessionId, qint64 questionId,
+                     qint64 answerId);
     // Applies `policy` (by default the store's), never removing `keepId`. Returns how many went.
+    // Per session (keepPerBranch > 0): the sources' branch (the newest `keepPerBranch` snapshots
+    // after no message that are not answers) and every branch root -> leaf of the message tree
+    // (its `keepPerBranch` snapshots taken farthest along it, the newest first at the same
+    // message) keep theirs; the session's other snapshots go. Snapshots of no session only count
+    // against the size cap (maxTotalBytes, LRU).
     Result<int> evict(const EvictionPolicy &policy, qint64 keepId = 0);
     Result<int> evict() { return evict(m_policy); }
     // Removes payload files no committed row refers to (crashed writers, deleted sessions).
@@ -88,6 +103,8 @@ public:
 private:
     Result<std::unique_ptr<SnapshotReader>> openReader(qint64 id, bool wholePayload);
     Result<std::vector<SnapshotInfo>> query(const char *where, qint64 arg);
+    // The snapshots of `sessionId` that no branch keeps under the per-branch rule (evict()).
+    Result<QSet<qint64>> beyondBranchQuota(qint64 sessionId, int keepPerBranch);
 
     Database &m_db;
     EvictionPolicy m_policy;

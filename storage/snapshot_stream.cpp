@@ -241,6 +241,9 @@ Status SnapshotReader::loadChunk(char *direct)
     // read() returns, so unverified bytes are never reported as read.
     char *target = direct;
     if (!target) {
+        // The previous chunk's raw bytes are all handed out: its buffer takes the stored bytes,
+        // so an uncompressed restore holds one chunk buffer, not two (see below).
+        d->stored.swap(d->raw);
         d->stored.resize(size_t(c.storedSize));
         target = d->stored.data();
     }
@@ -257,6 +260,13 @@ Status SnapshotReader::loadChunk(char *direct)
     if (direct) {
         if (d->payloadHash)
             XXH3_64bits_update(d->payloadHash.get(), direct, size_t(c.rawSize));
+    } else if (c.codec == Codec::None) {
+        // The stored bytes are the raw bytes: hand the buffer over rather than copy a chunk.
+        d->raw.swap(d->stored);
+        if (d->payloadHash)
+            XXH3_64bits_update(d->payloadHash.get(), d->raw.data(), d->raw.size());
+        d->rawPos = 0;
+        d->rawEnd = d->raw.size();
     } else {
         d->raw.resize(size_t(c.rawSize));
         if (Status s = decompressChunk(c.codec, d->stored.data(), d->stored.size(), d->raw.data(),

@@ -3,6 +3,7 @@
 // integrity check on request, and unclean-shutdown detection through the open markers.
 #include "storage/database.h"
 #include "storage/session_store.h"
+#include "storage/snapshot_store.h"
 #include "storage_test_util.h"
 
 #include <QCryptographicHash>
@@ -152,7 +153,18 @@ private Q_SLOTS:
                                        "INSERT INTO sessions (id, title, created_ms, updated_ms)"
                                        " VALUES (7, 'old session', 1, 2);"
                                        "INSERT INTO messages (id, session_id, role, content,"
-                                       " created_ms) VALUES (3, 7, 'user', 'needle in v%2', 5);")
+                                       " created_ms) VALUES (3, 7, 'user', 'needle in v%2', 5);"
+                                       // A snapshot after message 3 that lost its session (a
+                                       // state version 3 refuses): the migration ties it back.
+                                       "INSERT INTO snapshots (id, session_id, message_id, kind,"
+                                       " model_fingerprint, state_format, prefix_hash,"
+                                       " token_count, raw_size, stored_size, chunk_size,"
+                                       " payload_checksum, file_name, created_ms) VALUES (11,"
+                                       " NULL, 3, 'answer', 'fp', 1, 'ab', 9, 4, 4, 4096, 'cd',"
+                                       " 'gone.fsnap', 6);"
+                                       "INSERT INTO snapshot_chunks (snapshot_id, idx, offset,"
+                                       " raw_size, stored_size, codec, checksum) VALUES (11, 0,"
+                                       " 0, 4, 4, 'none', 42);")
                                        .arg(Database::kApplicationId)
                                        .arg(version)));
         {
@@ -163,6 +175,12 @@ private Q_SLOTS:
             auto s = SessionStore(**db).get(7);
             QVERIFY(s.ok());
             QCOMPARE(s->title, QStringLiteral("old session"));
+            auto snap = SnapshotStore(**db).get(11);
+            QVERIFY2(snap.ok(), qPrintable(snap.status().message()));
+            QCOMPARE(snap->sessionId, qint64(7));
+            QCOMPARE(snap->messageId, qint64(3));
+            QCOMPARE(snap->chunkCount, 1);
+            QCOMPARE(snap->lastUsedMs, version >= 2 ? qint64(0) : qint64(6));
             // Rows that existed before the migration are searchable after it.
             QCOMPARE(*(*db)->queryInt(QStringLiteral(
                          "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'needle'")),
@@ -182,6 +200,32 @@ private Q_SLOTS:
         for (int v = 2; v <= Database::kSchemaVersion; ++v)
             QVERIFY2(!Database::migrationScript(v).isEmpty(), qPrintable(QString::number(v)));
         QVERIFY(Database::schemaScript(Database::kSchemaVersion + 1).isEmpty());
+    }
+
+    // Released scripts are frozen: a file written by that version has exactly this layout, and
+    // the migrations start from it. A change to the schema is a new vN.sql + migrate_to_vN.sql.
+    void frozenScriptsUnchanged_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QByteArray>("sha256");
+        QTest::newRow("v1")
+            << QStringLiteral("v1.sql")
+            << QByteArray("e0c7c1668ced1a388f9a522534e068588b107b0a757acee215014c6328eaeacc");
+        QTest::newRow("v2")
+            << QStringLiteral("v2.sql")
+            << QByteArray("42aaefd34d0090ff1be65ec37d83fb3396c838949f0b157abe9ff5b5bbe20e58");
+        QTest::newRow("migrate_to_v2")
+            << QStringLiteral("migrate_to_v2.sql")
+            << QByteArray("c6ef837cd24999f1b859955c3721f7252169079ee4a1a9e1c939df0510d14b76");
+    }
+
+    void frozenScriptsUnchanged()
+    {
+        QFETCH(QString, name);
+        QFETCH(QByteArray, sha256);
+        QFile f(QStringLiteral(":/folio/storage/schema/") + name);
+        QVERIFY2(f.open(QIODevice::ReadOnly), qPrintable(name));
+        QCOMPARE(QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256).toHex(), sha256);
     }
 
     void cleanCloseIsNotUnclean()

@@ -218,6 +218,22 @@ private Q_SLOTS:
         QCOMPARE(store.open(a->id).status().code(), Status::Corrupt);
         QCOMPARE(store.open(b->id).status().code(), Status::Corrupt);
         QCOMPARE(store.open(999).status().code(), Status::NotFound);
+
+        // A damaged chunk table whose totals still add up: an uncompressed chunk that claims
+        // fewer raw bytes than it stores would overrun the caller's buffer; refused up front.
+        auto c = writeSnapshot(store, meta(3), 200000, 3, chunks(65536));
+        QVERIFY(c.ok());
+        const QString id = QString::number(c->id);
+        QVERIFY(m_db->exec(QStringLiteral("UPDATE snapshot_chunks SET raw_size = raw_size - 10"
+                                          " WHERE snapshot_id = %1 AND idx = 0;"
+                                          "UPDATE snapshot_chunks SET raw_size = raw_size + 10"
+                                          " WHERE snapshot_id = %1 AND idx = 1")
+                               .arg(id))
+                    .ok());
+        auto reader = store.openForRestore(c->id, meta(3).key);
+        QCOMPARE(reader.status().code(), Status::Corrupt);
+        QVERIFY2(reader.status().message().contains(QLatin1String("inconsistent")),
+                 qPrintable(reader.status().message()));
     }
 
     void keyMismatch_data()
