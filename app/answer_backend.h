@@ -30,6 +30,9 @@ struct AnswerRequest
     bool thinking = false;
     SamplingSettings sampling;
     int maxTokens = 4096;
+    // The stored session and the message the question follows (0: none or not stored yet): the
+    // engine's KV snapshots are tied to them until the answer is stored (StorageService).
+    qint64 sessionId = 0, branchTip = 0;
 };
 
 class AnswerBackend : public QObject

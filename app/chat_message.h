@@ -33,6 +33,8 @@ struct AnswerStats
     double timeToFirstTokenMs = 0;
     double tokensPerSecond = 0;
     bool snapshotReused = false;
+    // KV snapshots the answer's request wrote: tied to the stored answer (StorageService).
+    QVector<qint64> snapshotIds;
 };
 
 struct ChatMessage

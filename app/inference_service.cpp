@@ -204,6 +204,8 @@ void InferenceService::answer(const AnswerRequest &request)
         gr.sampling.topK = request.sampling.topK;
         if (request.sampling.seed != 0)
             gr.sampling.seed = request.sampling.seed;
+        gr.snapshotSession = request.sessionId; // tied to the answer when it is stored
+        gr.snapshotBranchTip = request.branchTip;
 
         server::CancelToken cancel;
         {
@@ -237,6 +239,7 @@ void InferenceService::answer(const AnswerRequest &request)
         if (!prefix.snapshotProblem.isEmpty())
             qCWarning(lcApp) << prefix.snapshotProblem;
         stats.snapshotReused = prefix.reuse != server::PrefixReuse::Prefilled;
+        stats.snapshotIds = QVector<qint64>(prefix.snapshotIds.begin(), prefix.snapshotIds.end());
         const qint64 used = backend->liveTokens();
         const qint64 context = backend->model()->info().max_context;
         postBack(this, [this, used, context] { Q_EMIT contextUsed(used, context); });

@@ -238,6 +238,8 @@ void SessionController::startAnswer(int questionRow, bool thinking)
     request.thinking = thinking;
     request.sampling = m_settings->sampling();
     request.maxTokens = m_settings->answerReserve();
+    request.sessionId = m_current;
+    request.branchTip = questionRow > 0 ? m_messages->message(questionRow - 1).id : 0;
     m_inference->answer(request);
 }
 

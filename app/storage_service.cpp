@@ -8,6 +8,7 @@
 #include "storage/database.h"
 #include "storage/message_store.h"
 #include "storage/session_store.h"
+#include "storage/snapshot_store.h"
 
 #include <QCoreApplication>
 #include <QJsonArray>
@@ -363,6 +364,16 @@ void StorageService::addMessage(const NewMessage &message, int tag)
             return;
         }
         const qint64 id = added->id;
+        // The KV snapshots the answer's request wrote belong to this turn now (deleting the
+        // session or the branch deletes them; eviction keeps the newest per branch).
+        const QVector<qint64> &snapshots = message.message.stats.snapshotIds;
+        if (m.role == QLatin1String("assistant") && !snapshots.isEmpty())
+            if (const auto st = folio::storage::SnapshotStore(db)
+                                    .tieToTurn(std::span<const qint64>(snapshots.constData(),
+                                                                       size_t(snapshots.size())),
+                                               m.sessionId, m.parentId, id);
+                !st.ok())
+                qCWarning(lcApp) << "tying the answer's KV snapshots to it:" << st.message();
         postBack(this, [this, tag, id] { Q_EMIT messageAdded(tag, id); });
     })
 }

@@ -1,10 +1,12 @@
 // Sessions as ask, chat and the server continue them (see conversation.h).
 #include "app/analysis/conversation.h"
 
+#include "app/logging.h"
 #include "app/session_sources.h"
 #include "ingest/packer.h"
 #include "storage/message_store.h"
 #include "storage/session_store.h"
+#include "storage/snapshot_store.h"
 
 #include <QJsonDocument>
 
@@ -404,6 +406,16 @@ std::optional<Conversation::SavedTurn> Conversation::saveTurn(
         return std::nullopt;
     }
     m_anchor = am->id;
+    // The snapshots belong to this session and branch now (deleting either deletes them). A
+    // failure here costs only eviction precision: the turn itself is stored.
+    if (!outcome.snapshotIds.empty()) {
+        storage::SnapshotStore snapshots(*m_db);
+        const storage::Status st = snapshots.tieToTurn(outcome.snapshotIds, m_session.id, qm->id,
+                                                       am->id);
+        if (!st.ok())
+            qCWarning(lcApp) << "tying the answer's KV snapshots to session" << m_session.id << ":"
+                             << st.message();
+    }
     return SavedTurn{qm->id, am->id};
 }
 

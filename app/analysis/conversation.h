@@ -65,6 +65,7 @@ struct AnswerOutcome
     qint64 snapshotId = 0;     // the snapshot restored (reuse "snapshot")
     double restoreSeconds = 0; // reading, verifying and loading it
     int snapshotsWritten = 0;  // KV snapshots this answer stored (prefix, checkpoints, answer)
+    std::vector<qint64> snapshotIds; // their ids: saveTurn() ties them to the stored turn
     QStringList snapshotNotes; // a snapshot that could not be used or stored, and why
 
     bool failed() const { return !error.isEmpty(); }
@@ -131,7 +132,8 @@ public:
         qint64 answer = 0;
     };
     // Stores `question` after the anchor and the answer as its child (creating the session and its
-    // sources first when new); the answer becomes the anchor.
+    // sources first when new); the answer becomes the anchor. The KV snapshots the answer wrote
+    // (outcome.snapshotIds) are tied to the stored turn (SnapshotStore::tieToTurn).
     std::optional<SavedTurn> saveTurn(const QString &question, bool thinking,
                                       const AnswerOutcome &outcome, const QString &backend,
                                       const std::vector<ingest::Citation> &citations,

@@ -249,10 +249,11 @@ bool Answerer::prepare(QString *error)
 }
 
 AnswerOutcome Answerer::answer(const analysis::AnalysisPrompt &prompt, int maxTokens,
-                               const DeltaFn &onDelta, InterruptWatcher *interrupts)
+                               const DeltaFn &onDelta, InterruptWatcher *interrupts, qint64 session,
+                               qint64 branchTip)
 {
     if (m_local)
-        return answerLocal(prompt, maxTokens, onDelta, interrupts);
+        return answerLocal(prompt, maxTokens, onDelta, interrupts, session, branchTip);
     if (m_remote)
         return answerRemote(prompt, maxTokens, onDelta, interrupts);
     AnswerOutcome out;
@@ -312,13 +313,16 @@ AnswerOutcome Answerer::answerRemote(const analysis::AnalysisPrompt &prompt, int
 }
 
 AnswerOutcome Answerer::answerLocal(const analysis::AnalysisPrompt &prompt, int maxTokens,
-                                    const DeltaFn &onDelta, InterruptWatcher *interrupts)
+                                    const DeltaFn &onDelta, InterruptWatcher *interrupts,
+                                    qint64 session, qint64 branchTip)
 {
     AnswerOutcome out;
     server::GenerationRequest gr;
     gr.messages = prompt.messages;
     gr.mode = prompt.options.mode;
     gr.maxTokens = maxTokens;
+    gr.snapshotSession = session;
+    gr.snapshotBranchTip = branchTip;
     server::CancelToken cancel;
     QElapsedTimer decodeClock;
     m_prefillClock.start();
@@ -358,6 +362,7 @@ AnswerOutcome Answerer::answerLocal(const analysis::AnalysisPrompt &prompt, int 
     out.snapshotId = prefix.snapshotId;
     out.restoreSeconds = prefix.restoreSeconds;
     out.snapshotsWritten = prefix.snapshotsWritten;
+    out.snapshotIds = prefix.snapshotIds;
     // Not failures of the answer: said on stderr and kept in the stats.
     for (const QString &note : {prefix.snapshotProblem, prefix.snapshotWriteError})
         if (!note.isEmpty()) {

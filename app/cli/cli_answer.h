@@ -103,15 +103,19 @@ public:
     bool inProcess() const { return m_local != nullptr; }
 
     using DeltaFn = std::function<void(bool reasoning, const QString &text)>;
-    // Answers `prompt` (system + earlier turns + question). `interrupts` may be null.
+    // Answers `prompt` (system + earlier turns + question). `interrupts` may be null. The
+    // in-process engine ties its KV snapshots to the stored `session` and its `branchTip` (the
+    // message the question follows; 0 for both when not stored yet: saveTurn ties them).
     AnswerOutcome answer(const analysis::AnalysisPrompt &prompt, int maxTokens,
-                         const DeltaFn &onDelta, InterruptWatcher *interrupts);
+                         const DeltaFn &onDelta, InterruptWatcher *interrupts, qint64 session = 0,
+                         qint64 branchTip = 0);
 
 private:
     AnswerOutcome answerRemote(const analysis::AnalysisPrompt &prompt, int maxTokens,
                                const DeltaFn &onDelta, InterruptWatcher *interrupts);
     AnswerOutcome answerLocal(const analysis::AnalysisPrompt &prompt, int maxTokens,
-                              const DeltaFn &onDelta, InterruptWatcher *interrupts);
+                              const DeltaFn &onDelta, InterruptWatcher *interrupts, qint64 session,
+                              qint64 branchTip);
 
     Options m_options;
     QString m_backendName;

@@ -116,7 +116,7 @@ int runAsk(const QStringList &args)
             o << text;
             o.flush();
         },
-        nullptr);
+        nullptr, conv->sessionId(), conv->anchor());
     if (!json) {
         QTextStream o(stdout);
         o << Qt::endl;

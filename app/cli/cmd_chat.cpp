@@ -159,7 +159,7 @@ void ChatLoop::ask(const QString &question)
             s << text;
             s.flush();
         },
-        &m_interrupts);
+        &m_interrupts, m_conv.sessionId(), m_conv.anchor());
     if (!m_json)
         m_out << Qt::endl;
     if (out.failed()) {

@@ -214,9 +214,10 @@ int runSnapshots(Database &db, bool gc, bool verify, bool json)
     QJsonArray arr;
     QTextStream out(stdout);
     if (!json)
-        out << QStringLiteral("%1 %2 %3 %4 %5 %6  %7\n")
+        out << QStringLiteral("%1 %2 %3 %4 %5 %6 %7  %8\n")
                    .arg(QStringLiteral("ID"), 6)
                    .arg(QStringLiteral("SESSION"), 8)
+                   .arg(QStringLiteral("AFTER MSG"), 9)
                    .arg(QStringLiteral("KIND"), -10)
                    .arg(QStringLiteral("TOKENS"), 9)
                    .arg(QStringLiteral("SIZE"), 11)
@@ -247,9 +248,13 @@ int runSnapshots(Database &db, bool gc, bool verify, bool json)
                 o.insert(QStringLiteral("check"), check);
             arr.append(o);
         } else {
-            out << QStringLiteral("%1 %2 %3 %4 %5 %6  %7\n")
+            // "-": no session (a session-less request: only the size cap evicts it) / no
+            // message (the sources' prefix of its session).
+            auto idOrDash = [](qint64 id) { return id ? QString::number(id) : QStringLiteral("-"); };
+            out << QStringLiteral("%1 %2 %3 %4 %5 %6 %7  %8\n")
                        .arg(s.id, 6)
-                       .arg(s.sessionId, 8)
+                       .arg(idOrDash(s.sessionId), 8)
+                       .arg(idOrDash(s.messageId), 9)
                        .arg(s.kind, -10)
                        .arg(s.key.tokenCount, 9)
                        .arg(humanBytes(s.storedSize), 11)

@@ -144,6 +144,13 @@ void EngineBackend::storeSnapshot(const Session &s, const std::vector<int> &toke
     meta.key.stateFormat = kStateFormatVersion;
     meta.key.prefixHash = storage::prefixHash(head(tokens, count));
     meta.key.tokenCount = qint64(count);
+    // Whose it is: the sources' prefix belongs to the session's root; a state past it (a checkpoint
+    // in the conversation, the state after the answer) to the branch tip the prompt continues.
+    // The caller re-ties them to the stored question and answer (tieToTurn) once it has them.
+    meta.sessionId = m_ownerSession;
+    meta.messageId = m_ownerSession != 0 && kind != QLatin1String("prefix") && count > m_systemEnd
+                         ? m_ownerTip
+                         : 0;
     auto fail = [&](const QString &why) {
         m_lastPrefix.snapshotWriteError = QStringLiteral("%1 snapshot of %2 tokens not stored: %3")
                                               .arg(kind)
@@ -167,6 +174,7 @@ void EngineBackend::storeSnapshot(const Session &s, const std::vector<int> &toke
     if (!saved.ok())
         return fail(saved.status().message());
     ++m_lastPrefix.snapshotsWritten;
+    m_lastPrefix.snapshotIds.push_back(saved->id);
     const int keep = store->evictionPolicy().keepPerBranch;
     if (auto gone = store->removeSuperseded(*saved, head(tokens, count), keep); !gone.ok())
         qCWarning(lcApp) << "removing superseded snapshots:" << gone.status().message();
@@ -289,6 +297,9 @@ std::variant<GenerationResult, ChatBackend::Failure> EngineBackend::generate(
     const GenerationRequest &request, const DeltaSink &onDelta, const CancelToken &cancel)
 {
     m_lastPrefix = PrefixStats{};
+    m_ownerSession = std::max<std::int64_t>(0, request.snapshotSession);
+    m_ownerTip = m_ownerSession ? std::max<std::int64_t>(0, request.snapshotBranchTip) : 0;
+    m_systemEnd = 0;
     // Folio sessions are resolved by SessionBackend (app/server/session_backend.h), which puts
     // the session's sources in front and clears the field; one reaching here was not resolved.
     if (!request.session.empty())
@@ -319,6 +330,7 @@ std::variant<GenerationResult, ChatBackend::Failure> EngineBackend::generate(
                 systemIds.clear();
         }
     }
+    m_systemEnd = systemIds.size();
 
     const std::int64_t context = m_model->info().max_context;
     if (std::int64_t(ids.size()) >= context)

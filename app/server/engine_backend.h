@@ -20,7 +20,11 @@
 // after the sources' prefill ("prefix"), every `checkpointEvery` tokens of a long prefill
 // ("checkpoint": a cancelled or crashed prefill resumes from the last one), and after an answer
 // while the state is small ("answer"). Older checkpoints and answers on the same branch go once a
-// newer state supersedes them; the database's size cap (LRU) applies after every write. This is
+// newer state supersedes them; the database's size cap (LRU) applies after every write. A request
+// that names its stored session and branch tip (GenerationRequest::snapshotSession) gets its
+// snapshots tied to them: deleting the session deletes them, and the per-branch rule of the
+// message tree applies once the caller ties them to the stored turn (lastPrefix().snapshotIds,
+// SnapshotStore::tieToTurn). This is
 // the one implementation of "the local engine with a prefix/KV cache": the server, `folio-cli
 // ask`/`chat` and the GUI (InferenceService) all run on it.
 #pragma once
@@ -63,7 +67,10 @@ struct PrefixStats
     // A stored snapshot that matched but could not be used (a chunk checksum, a truncated file, a
     // state the engine refused), and what happened: it was removed and the prompt prefilled.
     QString snapshotProblem;
-    int snapshotsWritten = 0;   // checkpoints, prefix and answer snapshots this request stored
+    int snapshotsWritten = 0; // checkpoints, prefix and answer snapshots this request stored
+    // Their ids, in the order written (some may be gone again: a later one superseded them).
+    // Once the caller has stored the turn, SnapshotStore::tieToTurn() ties them to it.
+    std::vector<qint64> snapshotIds;
     QString snapshotWriteError; // a snapshot that could not be stored (the answer went on)
 
     // "snapshot", "memory" or "" (prefilled): AnswerOutcome::reuse, the stats' prefix_reuse.
@@ -139,8 +146,9 @@ private:
     // Stores a checkpoint snapshot each time the position passes a multiple of checkpointEvery.
     Status prefillRange(Session &s, const std::vector<int> &tokens, size_t from, size_t to,
                         bool wantLogits, const CancelToken &cancel);
-    // Streams the state of `s` (holding tokens[0, count)) into a snapshot of `kind` and removes
-    // what it supersedes; failures go to m_lastPrefix.snapshotWriteError.
+    // Streams the state of `s` (holding tokens[0, count)) into a snapshot of `kind`, tied to the
+    // request's session and branch tip (m_owner), and removes what it supersedes; failures go to
+    // m_lastPrefix.snapshotWriteError.
     void storeSnapshot(const Session &s, const std::vector<int> &tokens, size_t count,
                        const QString &kind);
     // The snapshot store, opened at the first use; null without a database or when it failed.
@@ -156,6 +164,11 @@ private:
     int m_thinkEnd = -1;
     PrefixStats m_lastPrefix;
     size_t m_prefillTotal = 0; // tokens the running request prefills (progress)
+    // The running request's session and branch tip (GenerationRequest::snapshotSession/
+    // snapshotBranchTip), and where its leading system messages end: snapshots up to there are
+    // the sources' prefix (no message).
+    std::int64_t m_ownerSession = 0, m_ownerTip = 0;
+    size_t m_systemEnd = 0;
     std::unique_ptr<storage::Database> m_db;
     std::unique_ptr<storage::SnapshotStore> m_store;
     bool m_dbTried = false;

@@ -41,6 +41,13 @@ struct GenerationRequest
     // answer is appended to ("folio_session", or the model "folio:session/ID"; answered by
     // SessionBackend); empty for a plain chat request.
     std::string session;
+    // The stored Folio session this request answers in, and its branch tip: the last stored
+    // message of the conversation the prompt continues (0: none, the first question). The
+    // engine backend ties the KV snapshots it writes to them (docs/storage.md), so deleting the
+    // session deletes them and eviction keeps the newest per branch; 0: a session-less request,
+    // whose snapshots only count against the size cap.
+    std::int64_t snapshotSession = 0;
+    std::int64_t snapshotBranchTip = 0;
 };
 
 enum class DeltaKind { Reasoning, Content };

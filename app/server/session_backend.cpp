@@ -100,6 +100,9 @@ std::variant<GenerationResult, ChatBackend::Failure> SessionBackend::generate(
     // the engine (and a KV snapshot) reuses across requests on the same session.
     GenerationRequest inner = request;
     inner.session.clear();
+    // The engine's KV snapshots belong to this session and branch (saveTurn ties them to the turn).
+    inner.snapshotSession = conv->sessionId();
+    inner.snapshotBranchTip = conv->anchor();
     chat::Message system;
     system.role = "system";
     system.content = analysis::systemPromptText(conv->sources().packed);
@@ -137,6 +140,7 @@ std::variant<GenerationResult, ChatBackend::Failure> SessionBackend::generate(
         out.snapshotId = prefix.snapshotId;
         out.restoreSeconds = prefix.restoreSeconds;
         out.snapshotsWritten = prefix.snapshotsWritten;
+        out.snapshotIds = prefix.snapshotIds;
     } else if (out.cachedTokens > 0) {
         out.reuse = QStringLiteral("memory");
     }

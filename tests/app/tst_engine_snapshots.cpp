@@ -4,10 +4,13 @@
 // state is byte-identical to a fresh prefill's, so its logits are too); a flipped byte in the
 // payload is reported, the snapshot removed and the prompt prefilled with the same answer; a
 // cancelled prefill leaves its last checkpoint, from which the next request — in a new backend,
-// as after a crash — prefills only the rest; superseded checkpoints go once the prefix is stored.
+// as after a crash — prefills only the rest; superseded checkpoints go once the prefix is stored;
+// a request of a stored session ties its snapshots to the session and, once stored, to the turn.
 #include "app/server/engine_backend.h"
 #include "folio/chat_format.h"
 #include "storage/database.h"
+#include "storage/message_store.h"
+#include "storage/session_store.h"
 #include "storage/snapshot_store.h"
 
 #include <QDir>
@@ -259,6 +262,84 @@ private Q_SLOTS:
         // The finished prefix superseded the checkpoint.
         for (const auto &s : snapshots(m_db))
             QVERIFY2(s.kind != "checkpoint", qPrintable(QString::number(s.key.tokenCount)));
+    }
+
+    // Issue 8: a request that names its stored session gets its snapshots tied to it; once the
+    // turn is stored they are tied to it (SnapshotStore::tieToTurn, as Conversation::saveTurn and
+    // the GUI's StorageService do), each branch keeps its own answer state under the per-branch
+    // rule, and deleting the session deletes them with their payload files. A session-less
+    // request's snapshot stays.
+    void snapshotsBelongToTheirSessionAndBranch()
+    {
+        QTemporaryDir dir;
+        const QString dbPath = dir.filePath(QStringLiteral("folio.db"));
+        auto db = storage::Database::open(dbPath);
+        QVERIFY2(db.ok(), qPrintable(db.status().message()));
+        const qint64 sid = storage::SessionStore(**db).create({})->id;
+        EngineBackend::Options o;
+        o.prefillChunk = 16;
+        o.snapshots.databasePath = dbPath;
+        o.snapshots.minTokens = 1;
+        o.snapshots.checkpointEvery = 0;
+        auto engine = std::make_shared<EngineBackend>(m_model, m_tokenizer, o);
+        storage::MessageStore messages(**db);
+        storage::SnapshotStore store(**db);
+        auto turn = [&](const char *question, qint64 session) {
+            GenerationRequest r;
+            r.messages = {message("system", m_sources), message("user", question)};
+            r.maxTokens = 4;
+            r.sampling.temperature = 0;
+            r.snapshotSession = session;
+            CancelToken cancel;
+            auto out = engine->generate(
+                r, [](DeltaKind, std::string_view) { return true; }, cancel);
+            return std::holds_alternative<GenerationResult>(out) ? engine->lastPrefix()
+                                                                 : PrefixStats{};
+        };
+        auto store_turn = [&](const PrefixStats &stats) {
+            storage::Message q;
+            q.sessionId = sid;
+            q.role = QStringLiteral("user");
+            const qint64 qid = messages.add(q)->id;
+            storage::Message a = q;
+            a.parentId = qid;
+            a.role = QStringLiteral("assistant");
+            const qint64 aid = messages.add(a)->id;
+            const storage::Status tied = store.tieToTurn(stats.snapshotIds, sid, qid, aid);
+            return tied.ok() ? aid : 0;
+        };
+
+        const PrefixStats first = turn("First question?", sid);
+        QCOMPARE(first.snapshotIds.size(), size_t(2)); // the sources' prefix, the answer's state
+        for (qint64 id : first.snapshotIds)
+            QCOMPARE(store.get(id)->sessionId, sid); // tied at write time already
+        const qint64 a1 = store_turn(first);
+        QVERIFY(a1 > 0);
+        QCOMPARE(store.get(first.snapshotIds[0])->kind, QStringLiteral("prefix"));
+        QCOMPARE(store.get(first.snapshotIds[0])->messageId, qint64(0));
+        QCOMPARE(store.get(first.snapshotIds[1])->messageId, a1);
+
+        // The first question edited: a second branch from the top, its own answer state.
+        const PrefixStats edited = turn("The first question, edited?", sid);
+        QCOMPARE(edited.reuse, PrefixReuse::Memory); // the sources' prefix, still in memory
+        QCOMPARE(edited.snapshotIds.size(), size_t(1));
+        const qint64 a1b = store_turn(edited);
+        QVERIFY(a1b > 0);
+        QCOMPARE(store.get(edited.snapshotIds[0])->messageId, a1b);
+        // Newest per branch: both branches keep their answer state, the prefix stays.
+        QCOMPARE(store.list(sid)->size(), size_t(3));
+
+        const PrefixStats anonymous = turn("A question of no session?", 0);
+        QCOMPARE(anonymous.snapshotIds.size(), size_t(1));
+        QCOMPARE(store.get(anonymous.snapshotIds[0])->sessionId, qint64(0));
+
+        const QDir payloads((*db)->payloadDirectory());
+        QCOMPARE(payloads.entryList(QDir::Files).size(), 4);
+        QVERIFY(storage::SessionStore(**db).remove(sid).ok());
+        QVERIFY(store.list(sid)->empty());
+        QCOMPARE(store.list()->size(), size_t(1));
+        QCOMPARE(payloads.entryList(QDir::Files).size(), 1);
+        QVERIFY(store.verify(anonymous.snapshotIds[0]).ok());
     }
 };
 

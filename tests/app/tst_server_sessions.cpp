@@ -10,6 +10,8 @@
 #include "ingest/tokenizer_counter.h"
 #include "server_test_support.h"
 #include "storage/message_store.h"
+#include "storage/session_store.h"
+#include "storage/snapshot_store.h"
 
 #include <QJsonArray>
 #include <QProcess>
@@ -204,6 +206,43 @@ private Q_SLOTS:
         QCOMPARE(r.status, 400);
         QVERIFY2(r.errorMessage().contains(message), r.body.constData());
         QCOMPARE(messages().size(), before);
+    }
+
+    // Issue 8: saving a turn ties the KV snapshots its answer wrote (AnswerOutcome::snapshotIds,
+    // from the engine backend) to it: here in a new session, created by that save as `folio-cli
+    // ask --repo` creates one, so they were written without a session. Deleting the session then
+    // deletes them.
+    void saveTurnTiesTheAnswersSnapshots()
+    {
+        QString error;
+        auto conv = analysis::Conversation::open(m_dir.filePath("ties.db"), &error);
+        QVERIFY2(conv, qPrintable(error));
+        conv->startNew({});
+        storage::SnapshotStore store(conv->database());
+        analysis::AnswerOutcome out;
+        out.content = "An answer.";
+        for (const char *kind : {"prefix", "answer"}) {
+            storage::SnapshotInfo meta;
+            meta.kind = QString::fromLatin1(kind);
+            meta.key = {QStringLiteral("fp"), 1, QStringLiteral("hash-") + meta.kind, 100};
+            auto w = store.beginWrite(meta);
+            QVERIFY(w.ok());
+            const QByteArray state(8192, 'x');
+            QVERIFY((*w)->write(state.constData(), size_t(state.size())).ok());
+            auto saved = (*w)->commit();
+            QVERIFY2(saved.ok(), qPrintable(saved.status().message()));
+            QCOMPARE(saved->sessionId, qint64(0));
+            out.snapshotIds.push_back(saved->id);
+        }
+        const auto turn = conv->saveTurn("A question?", false, out, "test", {}, &error);
+        QVERIFY2(turn, qPrintable(error));
+        const qint64 sid = conv->sessionId();
+        QCOMPARE(store.get(out.snapshotIds[0])->sessionId, sid);
+        QCOMPARE(store.get(out.snapshotIds[0])->messageId, qint64(0)); // the sources' prefix
+        QCOMPARE(store.get(out.snapshotIds[1])->sessionId, sid);
+        QCOMPARE(store.get(out.snapshotIds[1])->messageId, turn->answer);
+        QVERIFY(storage::SessionStore(conv->database()).remove(sid).ok());
+        QVERIFY(store.list()->empty());
     }
 
     void plainRequestsPassThrough()

@@ -174,6 +174,59 @@ private Q_SLOTS:
         QCOMPARE(snaps.size(), 2);
     }
 
+    // Issue 8: each snapshot's session and branch (the message it was taken after): a session's
+    // prefix (no message), a state after its answer, and a session-less one.
+    void snapshotsShowSessionAndBranch()
+    {
+        qint64 answer = 0, free = 0;
+        {
+            auto db = Database::open(m_dir->filePath(QStringLiteral("folio.db")));
+            QVERIFY(db.ok());
+            const auto all = MessageStore(**db).all(m_sid);
+            QVERIFY(all.ok());
+            for (const Message &m : *all)
+                if (m.role == QLatin1String("assistant"))
+                    answer = m.id;
+            SnapshotStore store(**db);
+            store.setEvictionPolicy({0, 0});
+            SnapshotInfo meta;
+            meta.sessionId = m_sid;
+            meta.messageId = answer;
+            meta.kind = QStringLiteral("answer");
+            meta.key = storage_test::keyFor(6);
+            QVERIFY(storage_test::writeSnapshot(store, meta, 100000, 6).ok());
+            meta.sessionId = meta.messageId = 0;
+            meta.key = storage_test::keyFor(7);
+            free = storage_test::writeSnapshot(store, meta, 100000, 7)->id;
+        }
+        QVERIFY(answer > 0);
+        Run r = run({"session", "snapshots", "--json"});
+        QCOMPARE(r.exitCode, 0);
+        QStringList owners; // "session/message" of each; "" where null
+        const QJsonArray listed
+            = QJsonDocument::fromJson(r.out.toUtf8()).object().value("snapshots").toArray();
+        for (const QJsonValue &v : listed) {
+            const QJsonObject o = v.toObject();
+            owners << o.value("session").toVariant().toString() + QLatin1Char('/')
+                          + o.value("message").toVariant().toString();
+        }
+        owners.sort();
+        QStringList want{QStringLiteral("/"), QStringLiteral("%1/").arg(m_sid),
+                         QStringLiteral("%1/%2").arg(m_sid).arg(answer)};
+        want.sort();
+        QCOMPARE(owners, want);
+
+        r = run({"session", "snapshots"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains(QLatin1String("AFTER MSG")), qPrintable(r.out));
+        QStringList freeRow;
+        for (const QString &line : r.out.split(QLatin1Char('\n')))
+            if (line.simplified().startsWith(QString::number(free) + QLatin1Char(' '))
+                && line.simplified().count(QLatin1Char(' ')) >= 6) // not the summary line
+                freeRow = line.simplified().split(QLatin1Char(' ')).mid(1, 2);
+        QCOMPARE(freeRow, (QStringList{"-", "-"})); // no session, no message
+    }
+
     void deleteAndSearchJson()
     {
         Run r = run({"session", "search", "scheduler", "--json"});
