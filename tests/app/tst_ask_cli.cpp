@@ -2,6 +2,8 @@
 // answer, citations, and a saved session that `folio-cli session show` lists; `--json` output;
 // usage errors; asking again on the saved session by id and by title (--session); and that ask uses a running `folio-cli serve` of the same model (discovery file)
 // instead of loading the model again. Arguments: the folio-cli executable, the demo model dir.
+#include "cli_test_support.h"
+
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -12,8 +14,9 @@
 
 #include <csignal>
 
-static QString g_cli;
-static QString g_model;
+using cli_test::g_cli;
+using cli_test::g_model;
+using Run = cli_test::Run;
 
 class TestAskCli : public QObject
 {
@@ -24,48 +27,13 @@ class TestAskCli : public QObject
     qint64 m_session = 0;
     int m_firstPromptTokens = 0;
 
-    struct Run
-    {
-        int exitCode = -1;
-        QByteArray out, err;
-    };
-
-    Run run(const QStringList &args, int timeoutMs = 300000)
-    {
-        QProcess p;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("FOLIO_DATA_DIR", m_data.path());
-        p.setProcessEnvironment(env);
-        p.start(g_cli, args);
-        if (!p.waitForFinished(timeoutMs)) {
-            p.kill();
-            p.waitForFinished();
-            return {-1, {}, "timeout"};
-        }
-        return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
-    }
-
-    static bool git(const QString &dir, const QStringList &args)
-    {
-        QProcess p;
-        p.setWorkingDirectory(dir);
-        p.start("git", QStringList{"-c", "user.name=t", "-c", "user.email=t@e", "-c",
-                                   "commit.gpgsign=false"}
-                           + args);
-        return p.waitForFinished(30000) && p.exitCode() == 0;
-    }
+    Run run(const QStringList &args) { return cli_test::run(m_data.path(), args); }
 
 private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_data.isValid() && m_repo.isValid());
-        QFile f(m_repo.filePath("main.cpp"));
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write("#include <cstdio>\nint main()\n{\n    std::puts(\"hello\");\n    return 0;\n}\n");
-        f.close();
-        QVERIFY(git(m_repo.path(), {"init", "-q"}));
-        QVERIFY(git(m_repo.path(), {"add", "main.cpp"}));
-        QVERIFY(git(m_repo.path(), {"commit", "-q", "-m", "first"}));
+        QVERIFY(cli_test::makeRepository(m_repo.path()));
     }
 
     void usageErrors_data()
@@ -154,9 +122,9 @@ private Q_SLOTS:
             f.write(QByteArray("int value") + QByteArray::number(i) + "() { return "
                     + QByteArray::number(i * 7) + "; }\n");
         f.close();
-        QVERIFY(git(repo.path(), {"init", "-q"}));
-        QVERIFY(git(repo.path(), {"add", "table.cpp"}));
-        QVERIFY(git(repo.path(), {"commit", "-q", "-m", "table"}));
+        QVERIFY(cli_test::git(repo.path(), {"init", "-q"}));
+        QVERIFY(cli_test::git(repo.path(), {"add", "table.cpp"}));
+        QVERIFY(cli_test::git(repo.path(), {"commit", "-q", "-m", "table"}));
 
         const Run first = run({"ask", "--repo", repo.path(), "--model", g_model, "-n", "2",
                                "--json", "What does value3 return?"});
@@ -188,9 +156,7 @@ private Q_SLOTS:
     void askUsesARunningServer()
     {
         QProcess serve;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("FOLIO_DATA_DIR", m_data.path());
-        serve.setProcessEnvironment(env);
+        serve.setProcessEnvironment(cli_test::environment(m_data.path()));
         serve.start(g_cli, {"serve", "--model", g_model, "--port", "0"});
         QVERIFY(serve.waitForReadyRead(120000));
         const QByteArray url = serve.readLine().trimmed();
@@ -214,9 +180,7 @@ private Q_SLOTS:
     void serveStopsOnSigint()
     {
         QProcess serve;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("FOLIO_DATA_DIR", m_data.path());
-        serve.setProcessEnvironment(env);
+        serve.setProcessEnvironment(cli_test::environment(m_data.path()));
         serve.start(g_cli, {"serve", "--model", g_model, "--port", "0"});
         QVERIFY(serve.waitForReadyRead(120000));
         QVERIFY(serve.readLine().startsWith("http://127.0.0.1:"));
@@ -232,18 +196,7 @@ private Q_SLOTS:
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) {
-        qWarning("usage: tst_ask_cli FOLIO_CLI MODEL_DIR [QtTest options]");
-        return 2;
-    }
-    g_cli = QString::fromLocal8Bit(argv[1]);
-    g_model = QString::fromLocal8Bit(argv[2]);
-    QCoreApplication app(argc, argv);
-    TestAskCli t;
-    QStringList rest{QString::fromLocal8Bit(argv[0])};
-    for (int i = 3; i < argc; ++i)
-        rest << QString::fromLocal8Bit(argv[i]);
-    return QTest::qExec(&t, rest);
+    return cli_test::runTests<TestAskCli>(argc, argv);
 }
 
 #include "tst_ask_cli.moc"

@@ -4,6 +4,8 @@
 // switching branches; Ctrl+C stopping an answer without ending the program (local engine and
 // endpoint); the conversation answered by an OpenAI-compatible endpoint (a `folio-cli serve`);
 // unknown commands and usage errors. Arguments: the folio-cli executable, the demo model directory.
+#include "cli_test_support.h"
+
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -14,8 +16,9 @@
 
 #include <csignal>
 
-static QString g_cli;
-static QString g_model;
+using cli_test::g_cli;
+using cli_test::g_model;
+using Run = cli_test::Run;
 
 class TestChatCli : public QObject
 {
@@ -26,51 +29,11 @@ class TestChatCli : public QObject
     qint64 m_session = 0;
     qint64 m_firstQuestion = 0;
 
-    struct Run
-    {
-        int exitCode = -1;
-        QByteArray out, err;
-        QList<QJsonObject> lines; // stdout as JSON lines (--json)
-    };
-
-    QProcessEnvironment env() const
-    {
-        QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
-        e.insert("FOLIO_DATA_DIR", m_data.path());
-        return e;
-    }
+    QProcessEnvironment env() const { return cli_test::environment(m_data.path()); }
 
     Run run(const QStringList &args, const QByteArray &input = {})
     {
-        QProcess p;
-        p.setProcessEnvironment(env());
-        p.start(g_cli, args);
-        p.write(input);
-        p.closeWriteChannel();
-        Run r;
-        if (!p.waitForFinished(300000)) {
-            p.kill();
-            p.waitForFinished();
-            r.err = "timeout";
-            return r;
-        }
-        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-        r.out = p.readAllStandardOutput();
-        r.err = p.readAllStandardError();
-        for (const QByteArray &line : r.out.split('\n'))
-            if (!line.trimmed().isEmpty())
-                r.lines.append(QJsonDocument::fromJson(line).object());
-        return r;
-    }
-
-    static bool git(const QString &dir, const QStringList &args)
-    {
-        QProcess p;
-        p.setWorkingDirectory(dir);
-        p.start("git", QStringList{"-c", "user.name=t", "-c", "user.email=t@e", "-c",
-                                   "commit.gpgsign=false"}
-                           + args);
-        return p.waitForFinished(30000) && p.exitCode() == 0;
+        return cli_test::run(m_data.path(), args, input);
     }
 
     QJsonObject showSession(qint64 id)
@@ -83,13 +46,7 @@ private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_data.isValid() && m_repo.isValid());
-        QFile f(m_repo.filePath("main.cpp"));
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write("#include <cstdio>\nint main()\n{\n    std::puts(\"hello\");\n    return 0;\n}\n");
-        f.close();
-        QVERIFY(git(m_repo.path(), {"init", "-q"}));
-        QVERIFY(git(m_repo.path(), {"add", "main.cpp"}));
-        QVERIFY(git(m_repo.path(), {"commit", "-q", "-m", "first"}));
+        QVERIFY(cli_test::makeRepository(m_repo.path()));
     }
 
     void usageErrors_data()
@@ -288,18 +245,7 @@ private Q_SLOTS:
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) {
-        qWarning("usage: tst_chat_cli FOLIO_CLI MODEL_DIR [QtTest options]");
-        return 2;
-    }
-    g_cli = QString::fromLocal8Bit(argv[1]);
-    g_model = QString::fromLocal8Bit(argv[2]);
-    QCoreApplication app(argc, argv);
-    TestChatCli t;
-    QStringList rest{QString::fromLocal8Bit(argv[0])};
-    for (int i = 3; i < argc; ++i)
-        rest << QString::fromLocal8Bit(argv[i]);
-    return QTest::qExec(&t, rest);
+    return cli_test::runTests<TestChatCli>(argc, argv);
 }
 
 #include "tst_chat_cli.moc"
