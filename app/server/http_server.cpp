@@ -244,7 +244,7 @@ void LocalServer::Impl::installRoutes()
 
     http.Get("/health", [this](const httplib::Request &, httplib::Response &res) {
         std::string body = "{\"status\":\"ok\",\"model\":";
-        appendJsonString(body, backend->modelId());
+        chat::append_json_string(body, backend->modelId());
         body += ",\"busy\":" + std::string(queue.busy() ? "true" : "false")
                 + ",\"waiting\":" + std::to_string(queue.waiting()) + "}";
         res.set_content(body, "application/json");

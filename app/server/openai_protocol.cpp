@@ -149,61 +149,22 @@ std::variant<bool, ApiError> readThinking(const QJsonObject &o)
 
 } // namespace
 
-void appendJsonString(std::string &out, std::string_view text)
-{
-    out.push_back('"');
-    for (unsigned char c : text) {
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        case '\b':
-            out += "\\b";
-            break;
-        case '\f':
-            out += "\\f";
-            break;
-        default:
-            if (c < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                out += buf;
-            } else {
-                out.push_back(char(c));
-            }
-        }
-    }
-    out.push_back('"');
-}
-
 std::string errorBody(const ApiError &error)
 {
     std::string out = "{\"error\":{\"message\":";
-    appendJsonString(out, error.message);
+    chat::append_json_string(out, error.message);
     out += ",\"type\":";
-    appendJsonString(out, error.type);
+    chat::append_json_string(out, error.type);
     out += ",\"param\":";
     if (error.param.empty())
         out += "null";
     else
-        appendJsonString(out, error.param);
+        chat::append_json_string(out, error.param);
     out += ",\"code\":";
     if (error.code.empty())
         out += "null";
     else
-        appendJsonString(out, error.code);
+        chat::append_json_string(out, error.code);
     out += "}}";
     return out;
 }
@@ -334,7 +295,7 @@ std::string finishReasonName(FinishReason reason)
 std::string modelBody(const std::string &modelId, long long created)
 {
     std::string out = "{\"id\":";
-    appendJsonString(out, modelId);
+    chat::append_json_string(out, modelId);
     out += ",\"object\":\"model\",\"created\":" + std::to_string(created)
            + ",\"owned_by\":\"folio\"}";
     return out;
@@ -352,10 +313,10 @@ ResponseWriter::ResponseWriter(std::string id, long long created, std::string mo
 {
     // Every chunk starts the same way: build that part once (the stream writes one per token).
     m_chunkPrefix = "data: {\"id\":";
-    appendJsonString(m_chunkPrefix, m_id);
+    chat::append_json_string(m_chunkPrefix, m_id);
     m_chunkPrefix += ",\"object\":\"chat.completion.chunk\",\"created\":"
                      + std::to_string(m_created) + ",\"model\":";
-    appendJsonString(m_chunkPrefix, m_model);
+    chat::append_json_string(m_chunkPrefix, m_model);
     m_chunkPrefix += ",\"system_fingerprint\":null,\"choices\":[";
 }
 
@@ -371,7 +332,7 @@ std::string ResponseWriter::deltaChunk(DeltaKind kind, std::string_view text) co
     std::string out = m_chunkPrefix;
     out += kind == DeltaKind::Reasoning ? "{\"index\":0,\"delta\":{\"reasoning_content\":"
                                         : "{\"index\":0,\"delta\":{\"content\":";
-    appendJsonString(out, text);
+    chat::append_json_string(out, text);
     out += "},\"logprobs\":null,\"finish_reason\":null}]}\n\n";
     return out;
 }
@@ -406,16 +367,16 @@ std::string ResponseWriter::completion(std::string_view content, std::string_vie
                                        FinishReason finish, const GenerationResult &usage) const
 {
     std::string out = "{\"id\":";
-    appendJsonString(out, m_id);
+    chat::append_json_string(out, m_id);
     out += ",\"object\":\"chat.completion\",\"created\":" + std::to_string(m_created)
            + ",\"model\":";
-    appendJsonString(out, m_model);
+    chat::append_json_string(out, m_model);
     out += ",\"system_fingerprint\":null,\"choices\":[{\"index\":0,\"message\":{\"role\":"
            "\"assistant\",\"content\":";
-    appendJsonString(out, content);
+    chat::append_json_string(out, content);
     if (!reasoning.empty()) {
         out += ",\"reasoning_content\":";
-        appendJsonString(out, reasoning);
+        chat::append_json_string(out, reasoning);
     }
     out += "},\"logprobs\":null,\"finish_reason\":\"" + finishReasonName(finish)
            + "\"}],\"usage\":" + usageJson(usage) + "}";

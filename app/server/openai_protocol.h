@@ -44,9 +44,6 @@ inline constexpr const char *kSessionModelPrefix = "folio:session/";
 // are errors rather than being silently dropped.
 std::variant<ChatCompletionRequest, ApiError> parseChatCompletionRequest(std::string_view body);
 
-// Appends `text` to `out` as a JSON string literal (quotes included), escaping what JSON requires.
-void appendJsonString(std::string &out, std::string_view text);
-
 std::string finishReasonName(FinishReason reason); // "stop", "length"
 
 // {"object":"list","data":[{"id":...,"object":"model","created":...,"owned_by":"folio"}]}

@@ -224,7 +224,7 @@ private Q_SLOTS:
     void jsonStringEscapesControlCharacters()
     {
         std::string out;
-        appendJsonString(out, std::string("a\x01\tb\xc3\xa9", 6));
+        folio::chat::append_json_string(out, std::string("a\x01\tb\xc3\xa9", 6));
         QCOMPARE(QByteArray::fromStdString(out), QByteArray("\"a\\u0001\\tb\xc3\xa9\""));
     }
 

@@ -90,4 +90,9 @@ struct Completion
 // says what was expected.
 Result<Completion> parse_completion(std::string_view text, ThinkingMode mode);
 
+// Appends `text` to `out` as a JSON string literal (quotes included), escaped as Python's
+// json.dumps(ensure_ascii=False) does: '"', '\\' and control characters; UTF-8 kept. The one
+// JSON string writer of the chat format and of the server's hand-built responses.
+void append_json_string(std::string &out, std::string_view text);
+
 } // namespace folio::chat

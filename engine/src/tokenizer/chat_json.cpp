@@ -1,6 +1,8 @@
 // Python-compatible JSON output (see chat_json.h).
 #include "tokenizer/chat_json.h"
 
+#include "folio/chat_format.h"
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -8,9 +10,7 @@
 
 namespace folio::chat {
 
-namespace {
-
-void dump_string(const std::string &s, std::string &out)
+void append_json_string(std::string &out, std::string_view s)
 {
     // json.dumps escapes only '"', '\\' and control characters below 0x20 when ensure_ascii=False.
     out.push_back('"');
@@ -49,8 +49,6 @@ void dump_string(const std::string &s, std::string &out)
     }
     out.push_back('"');
 }
-
-} // namespace
 
 std::string python_float_repr(double d)
 {
@@ -116,7 +114,7 @@ void python_dumps(const json::Value &v, std::string &out)
         out += v.is_int() ? std::to_string(v.as_int()) : python_float_repr(v.as_double());
         break;
     case json::Value::Type::String:
-        dump_string(v.as_string(), out);
+        append_json_string(out, v.as_string());
         break;
     case json::Value::Type::Array: {
         out.push_back('[');
@@ -148,7 +146,7 @@ void python_dumps(const json::Value &v, std::string &out)
             if (!first)
                 out += ", ";
             first = false;
-            dump_string(key, out);
+            append_json_string(out, key);
             out += ": ";
             python_dumps(*value, out);
         }
