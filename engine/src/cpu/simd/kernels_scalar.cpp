@@ -134,10 +134,19 @@ void quant_linear_cols_exact(const float *qa, const float *sa, int m, const Line
             float acc = 0.0f; // the reference kernel's FP32 C_local_accum
             for (int b = 0; b < K / wblock; ++b) {
                 // The block's partial sum is exact in double (4-bit x 4-bit significands, span
-                // under 53 bits) and rounded once to FP32, as the reference's GEMM does.
-                double part = 0;
-                for (int k = b * wblock; k < (b + 1) * wblock; ++k)
-                    part += double(q[k]) * double(wq[k]);
+                // under 53 bits) and rounded once to FP32, as the reference's GEMM does. Exact
+                // means any order gives the same bits: products are multiples of 2^-18 below
+                // 2^18, at most 128 of them, so every partial sum fits in 43 bits. Hence four
+                // independent chains (why: one chain is bound by the add latency, and this kernel
+                // also recomputes the fast path's near-tie outputs).
+                double p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+                for (int k = b * wblock; k < (b + 1) * wblock; k += 4) {
+                    p0 += double(q[k]) * double(wq[k]);
+                    p1 += double(q[k + 1]) * double(wq[k + 1]);
+                    p2 += double(q[k + 2]) * double(wq[k + 2]);
+                    p3 += double(q[k + 3]) * double(wq[k + 3]);
+                }
+                const double part = (p0 + p1) + (p2 + p3);
                 const float sa_b = s[(b * wblock) / kFp8Block];
                 if (fp4)
                     acc += float(part) * sa_b * ws[b];
