@@ -776,8 +776,7 @@ Status CudaSession::forward(KvState &state, const std::int32_t *tokens, int n,
         }
     }
     const DeviceStats after = cache_counters();
-    m_stats.expert_cache_hits += after.expert_cache_hits - before.expert_cache_hits;
-    m_stats.expert_cache_misses += after.expert_cache_misses - before.expert_cache_misses;
+    add_counters(m_stats, before, after); // (calls run one at a time: the deltas are this one's)
     if (result)
         last_hidden.resize(std::size_t(m_cfg.hc_mult) * m_cfg.dim); // contents: sync_host
     if (!result) {

@@ -168,7 +168,7 @@ private:
     template<class F>
     Status segment(Gpu &g, int seg, int index, int rows, const DevState *ds, F &&body);
     std::uint64_t generation(const Gpu &g, int gpu_index, const DevState *ds) const;
-    DeviceStats cache_counters() const;
+    DeviceStats cache_counters() const; // the model's counters now (CudaModel::stats)
 
     std::shared_ptr<const CudaModel> m_model;
     const ModelWeights &m_w;
@@ -255,6 +255,17 @@ Status CudaSession::put(Gpu &g, Buf b, const std::vector<T> &host, T *&dev)
     }
     CUDA_CHECK(cudaMemcpyAsync(dev, host.data(), bytes, cudaMemcpyHostToDevice, g.stream));
     return Status::ok();
+}
+
+// into += after - before, field by field (a session's share of the model's counters).
+inline void add_counters(DeviceStats &into, const DeviceStats &before, const DeviceStats &after)
+{
+    into.expert_cache_hits += after.expert_cache_hits - before.expert_cache_hits;
+    into.expert_cache_misses += after.expert_cache_misses - before.expert_cache_misses;
+    into.fp8_gemm_cublaslt += after.fp8_gemm_cublaslt - before.fp8_gemm_cublaslt;
+    into.fp8_gemm_exact += after.fp8_gemm_exact - before.fp8_gemm_exact;
+    into.moe_grouped += after.moe_grouped - before.moe_grouped;
+    into.moe_fused_gemv += after.moe_fused_gemv - before.moe_fused_gemv;
 }
 
 } // namespace folio::cuda

@@ -372,20 +372,15 @@ CudaSession::~CudaSession()
 
 DeviceStats CudaSession::cache_counters() const
 {
-    DeviceStats s;
-    for (const auto &g : m_model->gpus)
-        if (g->cache) {
-            s.expert_cache_hits += g->cache->hits();
-            s.expert_cache_misses += g->cache->misses();
-            s.expert_cache_slots += g->cache->slots();
-        }
-    return s;
+    return m_model->stats(); // (summed over the model's GPUs, all its sessions)
 }
 
 DeviceStats CudaSession::stats() const
 {
-    DeviceStats s = m_stats;
-    s.expert_cache_slots = cache_counters().expert_cache_slots;
+    const DeviceStats model = m_model->stats();
+    DeviceStats s = m_stats; // the deltas over this session's calls
+    s.expert_cache_slots = model.expert_cache_slots;
+    s.fp8_cublaslt_refused = model.fp8_cublaslt_refused;
     return s;
 }
 

@@ -239,6 +239,10 @@ FOLIO_TEST(cuda_expert_cache_matches_resident)
     CHECK_EQ(rs.expert_cache_hits + rs.expert_cache_misses, std::uint64_t(0));
     CHECK(cs.expert_cache_misses > 0);
     CHECK(cs.expert_cache_slots >= std::uint64_t(c.cfg.n_activated_experts));
+    // The GEMM path counters reach it too: every block ran its routed experts one way or the
+    // other (graph replays excepted, the first steps run directly).
+    CHECK(rs.moe_grouped + rs.moe_fused_gemv > 0);
+    CHECK(cs.moe_grouped + cs.moe_fused_gemv > 0);
     std::printf("  expert cache: %llu hits, %llu misses\n",
                 static_cast<unsigned long long>(cs.expert_cache_hits),
                 static_cast<unsigned long long>(cs.expert_cache_misses));
