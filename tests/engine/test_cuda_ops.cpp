@@ -560,7 +560,29 @@ FOLIO_TEST(cuda_linear_fp8_cublaslt_block_scaled)
                 std::printf("note: %s\n", what.c_str());
             continue;
         }
+        const double e = nmse(dy.get(), want);
         CHECK_NMSE(dy.get(), want, 1e-5);
+        if (!(e >= 0 && e <= 1e-5)) {
+            // Diagnosis for the first GPU run: the same GEMM with the activation scales stored
+            // K-block fastest ([m_pad, k/128]) instead of row fastest.
+            const int mp = cuda::Fp8LtGemm::padded_rows(sh.m), kb = sh.k / 128;
+            Dev<std::uint8_t> codes(static_cast<std::size_t>(mp) * sh.k);
+            Dev<float> sc(static_cast<std::size_t>(kb) * mp);
+            Dev<std::uint16_t> d(static_cast<std::size_t>(mp) * sh.n);
+            CHECK_OK(cuda::act_quant_fp8_codes(dx.p, sh.m, mp, sh.k, codes.p, sc.p, nullptr));
+            const auto rows_fastest = sc.get();
+            std::vector<float> blocks_fastest(rows_fastest.size());
+            for (int r = 0; r < mp; ++r)
+                for (int b = 0; b < kb; ++b)
+                    blocks_fastest[std::size_t(r) * kb + std::size_t(b)]
+                        = rows_fastest[std::size_t(b) * mp + std::size_t(r)];
+            Dev<float> sc2(blocks_fastest), y2(want.size());
+            CHECK_OK(lt.gemm(codes.p, sc2.p, mp, sh.k, dw.p, ds.p, sh.n, d.p, nullptr, &refused));
+            CHECK_OK(cuda::bf16_widen(d.p, std::int64_t(sh.m) * sh.n, y2.p, nullptr));
+            std::printf("note: NMSE %g with row-fastest activation scales, %g with K-block-fastest "
+                        "(m %d, n %d, k %d)\n",
+                        e, nmse(y2.get(), want), sh.m, sh.n, sh.k);
+        }
     }
     CHECK(!cuda::Fp8LtGemm::takes(8, 256, 512));  // decode rows: the exact GEMV
     CHECK(!cuda::Fp8LtGemm::takes(64, 250, 512)); // n % 16

@@ -168,23 +168,12 @@ Status Fp8LtGemm::plan(const Shape &shape, const void *a_scale, const void *b_sc
     return Status::ok();
 }
 
-Status Fp8LtGemm::linear(const float *x, int m, int k, const std::uint8_t *w, const float *w_scales,
-                         int n, void *work, float *y, cudaStream_t stream, bool *refused)
+Status Fp8LtGemm::gemm(const std::uint8_t *codes, const float *a_scales, int m_pad, int k,
+                       const std::uint8_t *w, const float *w_scales, int n, std::uint16_t *d,
+                       cudaStream_t stream, bool *refused)
 {
     *refused = false;
-    if (!takes(m, n, k)) {
-        *refused = true; // not a shape of this path: the caller's exact kernel
-        return Status::ok();
-    }
-    const int m_pad = padded_rows(m);
     const Shape shape{m_pad, n, k};
-    // codes [m_pad, k] E4M3, a_scales [k/128, m_pad] FP32, d [m_pad, n] BF16: 256-byte aligned.
-    auto *base = static_cast<std::uint8_t *>(work);
-    auto *codes = base;
-    auto *a_scales = reinterpret_cast<float *>(base + align256(std::size_t(m_pad) * k));
-    auto *d = reinterpret_cast<std::uint16_t *>(
-        reinterpret_cast<std::uint8_t *>(a_scales)
-        + align256(std::size_t(k / 128) * m_pad * sizeof(float)));
     Plan p;
     if (Status st = plan(shape, w_scales, a_scales, p); !st)
         return st;
@@ -192,8 +181,6 @@ Status Fp8LtGemm::linear(const float *x, int m, int k, const std::uint8_t *w, co
         *refused = true;
         return Status::ok();
     }
-    if (Status st = act_quant_fp8_codes(x, m, m_pad, k, codes, a_scales, stream); !st)
-        return st;
     LtDescs ds;
     if (Status st = make_descs(ds, m_pad, n, k, w_scales, a_scales, m_workspace_bytes); !st)
         return st;
@@ -209,6 +196,35 @@ Status Fp8LtGemm::linear(const float *x, int m, int k, const std::uint8_t *w, co
     }
     CUBLAS_CHECK(ms);
     ++m_calls;
+    return Status::ok();
+}
+
+Status Fp8LtGemm::linear(const float *x, int m, int k, const std::uint8_t *w, const float *w_scales,
+                         int n, void *work, float *y, cudaStream_t stream, bool *refused)
+{
+    *refused = false;
+    if (!takes(m, n, k)) {
+        *refused = true; // not a shape of this path: the caller's exact kernel
+        return Status::ok();
+    }
+    const int m_pad = padded_rows(m);
+    // codes [m_pad, k] E4M3, a_scales [k/128, m_pad] FP32, d [m_pad, n] BF16: 256-byte aligned.
+    auto *base = static_cast<std::uint8_t *>(work);
+    auto *codes = base;
+    auto *a_scales = reinterpret_cast<float *>(base + align256(std::size_t(m_pad) * k));
+    auto *d = reinterpret_cast<std::uint16_t *>(
+        reinterpret_cast<std::uint8_t *>(a_scales)
+        + align256(std::size_t(k / 128) * m_pad * sizeof(float)));
+    // A shape refused before: not even the quantisation runs.
+    if (auto it = m_plans.find(Shape{m_pad, n, k}); it != m_plans.end() && it->second.refused) {
+        *refused = true;
+        return Status::ok();
+    }
+    if (Status st = act_quant_fp8_codes(x, m, m_pad, k, codes, a_scales, stream); !st)
+        return st;
+    if (Status st = gemm(codes, a_scales, m_pad, k, w, w_scales, n, d, stream, refused);
+        !st || *refused)
+        return st;
     // The first m rows of D are y's rows (row-major [m_pad, n]): widen them.
     return bf16_widen(d, std::int64_t(m) * n, y, stream);
 }

@@ -54,6 +54,13 @@ public:
     Status linear(const float *x, int m, int k, const std::uint8_t *w, const float *w_scales, int n,
                   void *work, float *y, cudaStream_t stream, bool *refused);
 
+    // The GEMM alone: d [m_pad, n] BF16 = codes [m_pad, k] (E4M3, scales a_scales in the
+    // VEC128_32F layout [k/128, m_pad]) times W^T. linear() is act_quant_fp8_codes + gemm + the
+    // widening; the op test also calls it directly (to tell a wrong scale layout apart).
+    Status gemm(const std::uint8_t *codes, const float *a_scales, int m_pad, int k,
+                const std::uint8_t *w, const float *w_scales, int n, std::uint16_t *d,
+                cudaStream_t stream, bool *refused);
+
     bool ever_refused() const { return m_ever_refused; }
     std::uint64_t calls() const { return m_calls; }
 
