@@ -1,9 +1,9 @@
 // Device helpers shared by the quantised GEMM and MoE kernels (linear.cu, gemm_quant.cu,
-// moe_gemv.cu): the reference's FP8 activation quantisation of one value, and the FP4 row dot
-// product of one warp with the reference's GEMM numerics (cpu/simd/kernels_scalar.cpp
-// quant_linear_cols_exact): every 32-wide K block's partial sum of code products is exact in
-// double and rounded once to FP32, then acc += (partial * activation scale) * weight scale in
-// block order.
+// moe_gemv.cu): the reference's FP8 activation quantisation of one value, and the FP4 and FP8 row
+// dot products of one warp with the reference's GEMM numerics (cpu/simd/kernels_scalar.cpp
+// quant_linear_cols_exact): every K block's partial sum of code products (32 wide for FP4, 128
+// for FP8) is exact in double and rounded once to FP32, then added to an FP32 accumulator times
+// the activation and weight scales in block order.
 #pragma once
 
 #include <cstdint>
@@ -103,6 +103,52 @@ __device__ __forceinline__ float fp4_row_dot_warp(const float *q, const float *s
         const int valid = nb - b0 < 32 ? nb - b0 : 32;
         for (int j = 0; j < valid; ++j)
             acc = __fadd_rn(acc, __shfl_sync(0xffffffffu, term, j));
+    }
+    return acc;
+}
+
+// sum of the 4 products of activation values a and the E4M3 codes of `word` (byte i: element i),
+// exact in double.
+__device__ __forceinline__ double fp8_word_dot(unsigned word, float4 a)
+{
+    return double(a.x) * double(e4m3_value(std::uint8_t(word)))
+           + double(a.y) * double(e4m3_value(std::uint8_t(word >> 8)))
+           + double(a.z) * double(e4m3_value(std::uint8_t(word >> 16)))
+           + double(a.w) * double(e4m3_value(std::uint8_t(word >> 24)));
+}
+
+// One warp: the FP32 accumulator of row `w` [K] E4M3 codes (its 128x128 tile row's scales sw
+// [K/128] E8M0) against q [K] (decoded E4M3 values) with scales sa [K/128]; K % 128 == 0, w and
+// q 16-byte aligned. Four lanes per 128-block (32 codes each, two 16-byte loads), eight blocks per
+// step: the lanes' partials are exact in double (8-bit significands, under 44 bits over a block),
+// combined by two xor shuffles, and added to the accumulator in block order as
+// acc += partial * (sa * sw) — the reference's fp8_gemm. All 32 lanes call it; each returns acc.
+__device__ __forceinline__ float fp8_row_dot_warp(const float *q, const float *sa,
+                                                  const std::uint8_t *w, const std::uint8_t *sw,
+                                                  int K)
+{
+    const int lane = int(threadIdx.x) & 31;
+    const int nb = K / 128;
+    float acc = 0.0f;
+    for (int b0 = 0; b0 < nb; b0 += 8) {
+        const int b = b0 + lane / 4;
+        double part = 0.0;
+        if (b < nb) { // uniform over each group of four lanes
+            const int e0 = b * 128 + (lane % 4) * 32;
+            const uint4 c0 = *reinterpret_cast<const uint4 *>(w + e0);
+            const uint4 c1 = *reinterpret_cast<const uint4 *>(w + e0 + 16);
+            const float4 *a = reinterpret_cast<const float4 *>(q + e0);
+            part = fp8_word_dot(c0.x, a[0]) + fp8_word_dot(c0.y, a[1]) + fp8_word_dot(c0.z, a[2])
+                   + fp8_word_dot(c0.w, a[3]) + fp8_word_dot(c1.x, a[4]) + fp8_word_dot(c1.y, a[5])
+                   + fp8_word_dot(c1.z, a[6]) + fp8_word_dot(c1.w, a[7]);
+        }
+        part += __shfl_xor_sync(0xffffffffu, part, 1);
+        part += __shfl_xor_sync(0xffffffffu, part, 2);
+        const float term = b < nb ? __fmul_rn(float(part), __fmul_rn(sa[b], e8m0_value(sw[b])))
+                                  : 0.0f;
+        const int valid = nb - b0 < 8 ? nb - b0 : 8;
+        for (int j = 0; j < valid; ++j) // lanes 4j..4j+3 hold block b0 + j
+            acc = __fadd_rn(acc, __shfl_sync(0xffffffffu, term, 4 * j));
     }
     return acc;
 }

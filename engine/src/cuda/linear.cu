@@ -37,21 +37,10 @@ __global__ void linear_quant_kernel(const float *q, const float *sa, int k, cons
         acc = fp4_row_dot_warp(qa, st, w + std::size_t(row) * (k / 2),
                                scale + std::size_t(row) * (k / 32), k);
     } else {
-        const std::uint8_t *wr = w + std::size_t(row) * k;
+        // Four lanes per 128-block (32-byte loads), the partials added in block order.
         const int tiles_in = (k + 127) / 128;
-        const std::uint8_t *sr = scale + std::size_t(row / 128) * tiles_in;
-        for (int b = 0; b < k / 128; ++b) {
-            const int k0 = b * 128 + lane * 4;
-            const uchar4 codes = *reinterpret_cast<const uchar4 *>(wr + k0);
-            const float4 a = *reinterpret_cast<const float4 *>(qa + k0);
-            double part = double(a.x) * double(e4m3_value(codes.x))
-                          + double(a.y) * double(e4m3_value(codes.y))
-                          + double(a.z) * double(e4m3_value(codes.z))
-                          + double(a.w) * double(e4m3_value(codes.w));
-            for (int o = 16; o > 0; o >>= 1)
-                part += __shfl_xor_sync(0xffffffffu, part, o);
-            acc = __fadd_rn(acc, __fmul_rn(float(part), __fmul_rn(st[b], e8m0_value(sr[b]))));
-        }
+        acc = fp8_row_dot_warp(qa, st, w + std::size_t(row) * k,
+                               scale + std::size_t(row / 128) * tiles_in, k);
     }
     if (lane == 0)
         y[std::size_t(tok) * n + row] = bf16_round(acc);
