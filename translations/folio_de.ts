@@ -1262,6 +1262,10 @@
         <source>Checking the model directory…</source>
         <translation>Prüfe das Modellverzeichnis…</translation>
     </message>
+    <message>
+        <source>Looking for CUDA devices…</source>
+        <translation>Suche CUDA-Geräte…</translation>
+    </message>
 </context>
 <context>
     <name>folio::ui::SourcesPanel</name>

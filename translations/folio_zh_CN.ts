@@ -1254,6 +1254,10 @@
         <source>Checking the model directory…</source>
         <translation>正在检查模型目录…</translation>
     </message>
+    <message>
+        <source>Looking for CUDA devices…</source>
+        <translation>正在查找 CUDA 设备…</translation>
+    </message>
 </context>
 <context>
     <name>folio::ui::SourcesPanel</name>

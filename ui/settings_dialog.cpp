@@ -161,11 +161,16 @@ QWidget *SettingsDialog::createEngineTab()
     auto *page = new QWidget;
     auto *form = new QFormLayout(page);
     m_backend = named(new QComboBox, "backendCombo", tr("Backend"));
-    const folio::app::BackendChoices backends = folio::app::availableBackends();
-    for (const auto &choice : backends.choices)
+    // Auto, CPU and remote at once; the CUDA devices when the engine has listed them (off the UI
+    // thread: initialising CUDA takes a while).
+    for (const auto &choice : folio::app::basicBackends().choices)
         m_backend->addItem(choice.label, choice.id);
-    m_backendNote = new QLabel(backends.note);
+    m_backendNote = new QLabel(tr("Looking for CUDA devices…"));
+    m_backendNote->setObjectName(QStringLiteral("backendNote"));
     m_backendNote->setWordWrap(true);
+    auto *devices = new folio::app::BackendQuery(this);
+    connect(devices, &folio::app::BackendQuery::listed, this, &SettingsDialog::showBackends);
+    devices->start();
     m_expertCache = named(new QDoubleSpinBox, "expertCacheSpin",
                           tr("Expert cache on each GPU in GiB"));
     m_expertCache->setRange(0, 4096);
@@ -269,9 +274,15 @@ void SettingsDialog::load()
                             ? QString()
                             : folio::remote::ApiKeyStore().key(QUrl(m_settings->remoteUrl()));
     m_remoteKey->setText(m_remoteKeyLoaded);
-    const int backend = m_backend->findData(m_settings->modelSource() == ModelSource::Remote
-                                                ? QStringLiteral("remote")
-                                                : m_settings->device());
+    const QString device = m_settings->modelSource() == ModelSource::Remote
+                               ? QStringLiteral("remote")
+                               : m_settings->device();
+    int backend = m_backend->findData(device);
+    if (backend < 0 && device.startsWith(QLatin1String("cuda:"))) {
+        // The stored device until the engine's list arrives (showBackends() replaces it).
+        backend = m_backend->count() - 1; // before "remote"
+        m_backend->insertItem(backend, device, device);
+    }
     m_backend->setCurrentIndex(backend >= 0 ? backend : 0);
     m_expertCache->setValue(m_settings->expertCacheGiB());
     m_threads->setValue(m_settings->threads());
@@ -288,6 +299,18 @@ void SettingsDialog::load()
     const int language = m_language->findData(m_settings->language());
     m_language->setCurrentIndex(language >= 0 ? language : 0);
     validateModelDirectory();
+    updateEnabled();
+}
+
+void SettingsDialog::showBackends(const folio::app::BackendChoices &backends)
+{
+    const QString current = m_backend->currentData().toString();
+    m_backend->clear();
+    for (const auto &choice : backends.choices)
+        m_backend->addItem(choice.label, choice.id);
+    // A stored device the engine no longer lists falls back to Automatic, as apply() would.
+    m_backend->setCurrentIndex(std::max(0, m_backend->findData(current)));
+    m_backendNote->setText(backends.note);
     updateEnabled();
 }
 

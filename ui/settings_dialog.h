@@ -21,6 +21,7 @@ class QTabWidget;
 namespace folio::app {
 class ModelDirectoryCheck;
 class Settings;
+struct BackendChoices;
 struct ModelDirectoryInfo;
 } // namespace folio::app
 
@@ -49,6 +50,7 @@ private:
     QWidget *createAnswersTab();
     QWidget *createStorageTab();
     void load();
+    void showBackends(const folio::app::BackendChoices &backends);
     void validateModelDirectory();
     void showModelCheck(const QString &dir, const folio::app::ModelDirectoryInfo &info);
     void updateEnabled();

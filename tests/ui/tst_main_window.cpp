@@ -1124,6 +1124,14 @@ private Q_SLOTS:
         for (const char *id : {"auto", "cpu", "remote"})
             QVERIFY2(device->findData(QLatin1String(id)) >= 0, id);
         QVERIFY(!cache->accessibleName().isEmpty());
+        // The engine's device list arrives from its own thread; the choice made so far is kept.
+        Q_EMIT device->activated(device->findData(QStringLiteral("cpu")));
+        auto *note = dialog.findChild<QLabel *>(QStringLiteral("backendNote"));
+        QTRY_VERIFY_WITH_TIMEOUT(!note->text().startsWith(QStringLiteral("Looking")), 30000);
+        QCOMPARE(device->currentData().toString(), QStringLiteral("cpu"));
+        QVERIFY(device->findData(QStringLiteral("remote")) == device->count() - 1);
+        QVERIFY(
+            folio::app::layerWorkCounts().kinds.contains(QStringLiteral("engine: list devices")));
 
         // Remote as the device selects the remote endpoint as the source, and back.
         Q_EMIT device->activated(device->findData(QStringLiteral("remote")));
@@ -1149,8 +1157,8 @@ private Q_SLOTS:
         // The paths the tests above drove were counted (and so checked).
         for (const char *kind :
              {"ingest: repository", "ingest: pack", "ingest: list refs", "ingest: restore sources",
-              "engine: inspect model directory", "storage: save sources", "storage: load sources",
-              "storage: add message"})
+              "engine: inspect model directory", "engine: list devices", "storage: save sources",
+              "storage: load sources", "storage: add message"})
             QVERIFY2(counts.kinds.contains(QLatin1String(kind)),
                      qPrintable(counts.kinds.join(QStringLiteral(", "))));
     }
