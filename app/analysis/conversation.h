@@ -66,7 +66,7 @@ struct AnswerOutcome
     double restoreSeconds = 0; // reading, verifying and loading it
     int snapshotsWritten = 0;  // KV snapshots this answer stored (prefix, checkpoints, answer)
     std::vector<qint64> snapshotIds; // their ids: saveTurn() ties them to the stored turn
-    QStringList snapshotNotes; // a snapshot that could not be used or stored, and why
+    QStringList snapshotNotes;       // a snapshot that could not be used or stored, and why
 
     bool failed() const { return !error.isEmpty(); }
     double prefillRate() const;
