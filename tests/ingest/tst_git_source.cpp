@@ -427,6 +427,10 @@ private Q_SLOTS:
             paths << i.path;
         QCOMPARE(paths, (QStringList{".gitignore", "changed.txt", "kept.txt", "untracked.txt"}));
         QCOMPARE(itemOf(c, QStringLiteral("changed.txt"))->text, QByteArray("new content\n"));
+        // A file on disk has the content id git gives the same bytes: an unchanged file's token
+        // count is shared with the commit's blob.
+        QCOMPARE(itemOf(c, QStringLiteral("kept.txt"))->contentId,
+                 fixture::git(dir, {"rev-parse", "HEAD:kept.txt"}).trimmed());
         const SkippedItem *badName = skipOf(c, QStringLiteral("bad\\xff.txt"));
         QVERIFY(badName);
         QCOMPARE(badName->reason, QStringLiteral("bad-path: file name is not valid UTF-8"));
