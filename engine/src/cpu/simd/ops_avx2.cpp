@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 namespace folio::simd::detail {
@@ -360,103 +361,143 @@ void index_scores_avx2(const float *q, const float *q_scales, const float *hw, i
                                          1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
     const __m256i nib = _mm256_set1_epi8(0x0f);
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256i kl[8], kh[8], al[8], ah[8]; // per 64-element chunk (dim <= 512, see the dispatcher)
     static const std::vector<double> e8m0 = [] {
         std::vector<double> t(256);
         for (int i = 0; i < 256; ++i)
             t[std::size_t(i)] = double(e8m0_decode(std::uint8_t(i)));
         return t;
     }();
-    double ks[16];
-    int blk[16];
-    for (int t = 0; t < n_keys; ++t) {
-        const std::uint8_t *key = keys + std::size_t(t) * key_bytes;
-        for (int ch = 0; ch < chunks; ++ch) {
-            const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(key + 32 * ch));
-            kl[ch] = _mm256_shuffle_epi8(lut, _mm256_and_si256(b, nib));
-            kh[ch] = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(b, 4), nib));
-            al[ch] = _mm256_abs_epi8(kl[ch]);
-            ah[ch] = _mm256_abs_epi8(kh[ch]);
-        }
-        for (int b = 0; b < nblk; ++b)
-            ks[b] = e8m0[key[half + b]];
-        // Four heads at a time: one hadd tree turns their four 8-lane partial vectors into the
-        // heads' two block sums, and the block terms are added per head (lane) in block order,
-        // as below for the remaining heads.
-        int h0 = 0;
-        for (; h0 + 4 <= heads; h0 += 4) {
-            __m256d dot = _mm256_setzero_pd(); // lanes: heads h0 .. h0+3
-            for (int ch = 0; ch < chunks; ++ch) {
-                __m256i p32[4];
-                for (int j = 0; j < 4; ++j) {
-                    const std::int8_t *qh = qe + std::size_t(h0 + j) * dim + ch * 64;
-                    const __m256i qev = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(qh));
+    // The key loop with the chunk count known at compile time, so the decoded key vectors and
+    // the four heads' partials stay in registers (dim = C * 64 <= 512, see the dispatcher).
+    auto run = [&](auto chunk_count) {
+        constexpr int C = decltype(chunk_count)::value;
+        __m256i kl[C], kh[C], al[C], ah[C];
+        double ks[2 * C];
+        int blk[2 * C];
+        for (int t = 0; t < n_keys; ++t) {
+            const std::uint8_t *key = keys + std::size_t(t) * key_bytes;
+#pragma GCC unroll 8
+            for (int ch = 0; ch < C; ++ch) {
+                const __m256i b = _mm256_loadu_si256(
+                    reinterpret_cast<const __m256i *>(key + 32 * ch));
+                kl[ch] = _mm256_shuffle_epi8(lut, _mm256_and_si256(b, nib));
+                kh[ch] = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(b, 4), nib));
+                al[ch] = _mm256_abs_epi8(kl[ch]);
+                ah[ch] = _mm256_abs_epi8(kh[ch]);
+            }
+            for (int b = 0; b < nblk; ++b)
+                ks[b] = e8m0[key[half + b]];
+            // Four heads at a time: one hadd tree turns their four 8-lane partial vectors into the
+            // heads' two block sums, and the block terms are added per head (lane) in block order,
+            // as below for the remaining heads.
+            int h0 = 0;
+            for (; h0 + 4 <= heads; h0 += 4) {
+                __m256d dot = _mm256_setzero_pd(); // lanes: heads h0 .. h0+3
+#pragma GCC unroll 8
+                for (int ch = 0; ch < C; ++ch) {
+                    __m256i p32[4];
+#pragma GCC unroll 4
+                    for (int j = 0; j < 4; ++j) {
+                        const std::int8_t *qh = qe + std::size_t(h0 + j) * dim + ch * 64;
+                        const __m256i qev = _mm256_loadu_si256(
+                            reinterpret_cast<const __m256i *>(qh));
+                        const __m256i qov = _mm256_loadu_si256(
+                            reinterpret_cast<const __m256i *>(qh + 32));
+                        const __m256i p16
+                            = _mm256_add_epi16(_mm256_maddubs_epi16(al[ch],
+                                                                    _mm256_sign_epi8(qev, kl[ch])),
+                                               _mm256_maddubs_epi16(ah[ch],
+                                                                    _mm256_sign_epi8(qov, kh[ch])));
+                        p32[j] = _mm256_madd_epi16(p16, ones);
+                    }
+                    // Low half: block 2ch of heads h0..h0+3; high half: block 2ch+1 (exact sums).
+                    const __m256i sums = _mm256_hadd_epi32(_mm256_hadd_epi32(p32[0], p32[1]),
+                                                           _mm256_hadd_epi32(p32[2], p32[3]));
+                    for (int half_b = 0; half_b < 2; ++half_b) {
+                        const int b = 2 * ch + half_b;
+                        const __m256d blk_d = _mm256_cvtepi32_pd(
+                            half_b ? _mm256_extracti128_si256(sums, 1)
+                                   : _mm256_castsi256_si128(sums));
+                        const __m256d scale = _mm256_mul_pd(_mm256_loadu_pd(
+                                                                qst + std::size_t(b) * heads + h0),
+                                                            _mm256_set1_pd(ks[b]));
+                        // An exact product: the FMA equals the scalar multiply-then-add.
+                        dot = _mm256_fmadd_pd(blk_d, scale, dot);
+                    }
+                }
+                _mm256_storeu_pd(dots + h0, dot);
+            }
+            for (int h = h0; h < heads; ++h) {
+                const std::int8_t *qh = qe + std::size_t(h) * dim;
+#pragma GCC unroll 8
+                for (int ch = 0; ch < C; ++ch) {
+                    const __m256i qev = _mm256_loadu_si256(
+                        reinterpret_cast<const __m256i *>(qh + ch * 64));
                     const __m256i qov = _mm256_loadu_si256(
-                        reinterpret_cast<const __m256i *>(qh + 32));
+                        reinterpret_cast<const __m256i *>(qh + ch * 64 + 32));
                     const __m256i p16
                         = _mm256_add_epi16(_mm256_maddubs_epi16(al[ch],
                                                                 _mm256_sign_epi8(qev, kl[ch])),
                                            _mm256_maddubs_epi16(ah[ch],
                                                                 _mm256_sign_epi8(qov, kh[ch])));
-                    p32[j] = _mm256_madd_epi16(p16, ones);
+                    const __m256i p32 = _mm256_madd_epi16(p16, ones);
+                    // Lanes 0-3: block 2ch (key bytes 0-15), lanes 4-7: block 2ch+1.
+                    const __m256i s1 = _mm256_hadd_epi32(p32, p32);
+                    const __m256i s2 = _mm256_hadd_epi32(s1, s1);
+                    blk[2 * ch] = _mm256_cvtsi256_si32(s2);
+                    blk[2 * ch + 1] = _mm256_extract_epi32(s2, 4);
                 }
-                // Low half: block 2ch of heads h0..h0+3; high half: block 2ch+1 (exact sums).
-                const __m256i sums = _mm256_hadd_epi32(_mm256_hadd_epi32(p32[0], p32[1]),
-                                                       _mm256_hadd_epi32(p32[2], p32[3]));
-                for (int half_b = 0; half_b < 2; ++half_b) {
-                    const int b = 2 * ch + half_b;
-                    const __m256d blk_d = _mm256_cvtepi32_pd(
-                        half_b ? _mm256_extracti128_si256(sums, 1) : _mm256_castsi256_si128(sums));
-                    const __m256d scale = _mm256_mul_pd(_mm256_loadu_pd(qst + std::size_t(b) * heads
-                                                                        + h0),
-                                                        _mm256_set1_pd(ks[b]));
-                    // An exact product: the FMA equals the scalar multiply-then-add.
-                    dot = _mm256_fmadd_pd(blk_d, scale, dot);
-                }
+                const double *qsh = qs + std::size_t(h) * nblk;
+                double dot = 0;
+                for (int b = 0; b < nblk; ++b)
+                    dot += double(blk[b]) * (qsh[b] * ks[b]);
+                dots[h] = dot;
             }
-            _mm256_storeu_pd(dots + h0, dot);
-        }
-        for (int h = h0; h < heads; ++h) {
-            const std::int8_t *qh = qe + std::size_t(h) * dim;
-            for (int ch = 0; ch < chunks; ++ch) {
-                const __m256i qev = _mm256_loadu_si256(
-                    reinterpret_cast<const __m256i *>(qh + ch * 64));
-                const __m256i qov = _mm256_loadu_si256(
-                    reinterpret_cast<const __m256i *>(qh + ch * 64 + 32));
-                const __m256i p16
-                    = _mm256_add_epi16(_mm256_maddubs_epi16(al[ch], _mm256_sign_epi8(qev, kl[ch])),
-                                       _mm256_maddubs_epi16(ah[ch], _mm256_sign_epi8(qov, kh[ch])));
-                const __m256i p32 = _mm256_madd_epi16(p16, ones);
-                // Lanes 0-3: block 2ch (key bytes 0-15), lanes 4-7: block 2ch+1.
-                const __m256i s1 = _mm256_hadd_epi32(p32, p32);
-                const __m256i s2 = _mm256_hadd_epi32(s1, s1);
-                blk[2 * ch] = _mm256_cvtsi256_si32(s2);
-                blk[2 * ch + 1] = _mm256_extract_epi32(s2, 4);
+            // Per head bf16(max(bf16(dot), 0) * hw), eight heads per vector (std::max(x, 0) =
+            // x < 0 ? 0 : x = max_ps(0, x), NaN kept), then the FP32 sum in head order.
+            int h8 = 0;
+            for (; h8 + 8 <= heads; h8 += 8) {
+                const __m256 d = _mm256_set_m128(_mm256_cvtpd_ps(_mm256_loadu_pd(dots + h8 + 4)),
+                                                 _mm256_cvtpd_ps(_mm256_loadu_pd(dots + h8)));
+                const __m256 relu = _mm256_max_ps(_mm256_setzero_ps(), round_bf16_8(d));
+                _mm256_storeu_ps(terms + h8,
+                                 round_bf16_8(_mm256_mul_ps(relu, _mm256_loadu_ps(hw + h8))));
             }
-            const double *qsh = qs + std::size_t(h) * nblk;
-            double dot = 0;
-            for (int b = 0; b < nblk; ++b)
-                dot += double(blk[b]) * (qsh[b] * ks[b]);
-            dots[h] = dot;
+            for (int h = h8; h < heads; ++h) {
+                const float s = std::max(round_bf16(float(dots[h])), 0.0f);
+                terms[h] = round_bf16(s * hw[h]);
+            }
+            float acc = 0.0f;
+            for (int h = 0; h < heads; ++h)
+                acc += terms[h];
+            score[t] = round_bf16(acc);
         }
-        // Per head bf16(max(bf16(dot), 0) * hw), eight heads per vector (std::max(x, 0) =
-        // x < 0 ? 0 : x = max_ps(0, x), NaN kept), then the FP32 sum in head order.
-        int h8 = 0;
-        for (; h8 + 8 <= heads; h8 += 8) {
-            const __m256 d = _mm256_set_m128(_mm256_cvtpd_ps(_mm256_loadu_pd(dots + h8 + 4)),
-                                             _mm256_cvtpd_ps(_mm256_loadu_pd(dots + h8)));
-            const __m256 relu = _mm256_max_ps(_mm256_setzero_ps(), round_bf16_8(d));
-            _mm256_storeu_ps(terms + h8,
-                             round_bf16_8(_mm256_mul_ps(relu, _mm256_loadu_ps(hw + h8))));
-        }
-        for (int h = h8; h < heads; ++h) {
-            const float s = std::max(round_bf16(float(dots[h])), 0.0f);
-            terms[h] = round_bf16(s * hw[h]);
-        }
-        float acc = 0.0f;
-        for (int h = 0; h < heads; ++h)
-            acc += terms[h];
-        score[t] = round_bf16(acc);
+    };
+    switch (chunks) {
+    case 1:
+        run(std::integral_constant<int, 1>{});
+        break;
+    case 2:
+        run(std::integral_constant<int, 2>{});
+        break;
+    case 3:
+        run(std::integral_constant<int, 3>{});
+        break;
+    case 4:
+        run(std::integral_constant<int, 4>{});
+        break;
+    case 5:
+        run(std::integral_constant<int, 5>{});
+        break;
+    case 6:
+        run(std::integral_constant<int, 6>{});
+        break;
+    case 7:
+        run(std::integral_constant<int, 7>{});
+        break;
+    default:
+        run(std::integral_constant<int, 8>{});
+        break;
     }
 }
 
