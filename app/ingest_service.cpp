@@ -287,8 +287,19 @@ void IngestService::setBudget(qint64 contextTokens, qint64 answerReserve)
         state->context = contextTokens;
         state->reserve = answerReserve;
     });
-    if (m_sourceCount > 0)
+    if (m_sourceCount > 0) {
         repack();
+        return;
+    }
+    if (isBusy())
+        return; // the running read's pack uses the new limits
+    // Nothing is packed: the budget bar shows the new limits at once.
+    m_budget.context = contextTokens;
+    m_budget.reserve = answerReserve;
+    m_budget.budget = std::max<qint64>(0, contextTokens - answerReserve);
+    m_budget.over = false;
+    m_budget.suggestions.clear();
+    Q_EMIT budgetChanged(m_budget);
 }
 
 void IngestService::setReadProgressHook(std::function<void(qint64 done, qint64 total)> hook)

@@ -133,6 +133,22 @@ private Q_SLOTS:
         QCOMPARE(folio::app::layerWorkCounts().onUiThread, 0);
     }
 
+    // Before anything is read, a new budget is shown at once (the bar's reserve and limit).
+    void budgetWithoutSources()
+    {
+        SourcesModel model;
+        IngestService ingest(&model);
+        QSignalSpy budget(&ingest, &IngestService::budgetChanged);
+        ingest.setBudget(65536, 8192);
+        QCOMPARE(budget.size(), 1);
+        const auto b = budget.first().first().value<folio::app::BudgetInfo>();
+        QCOMPARE(b.context, 65536);
+        QCOMPARE(b.reserve, 8192);
+        QCOMPARE(b.budget, 65536 - 8192);
+        QCOMPARE(b.used, 0);
+        QVERIFY(!b.over);
+    }
+
     void overBudgetSuggests()
     {
         SourcesModel model;
