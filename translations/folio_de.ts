@@ -716,6 +716,14 @@
         <source>Open Repository</source>
         <translation>Repository öffnen</translation>
     </message>
+    <message>
+        <source>Waiting for the endpoint… (Esc stops)</source>
+        <translation>Warte auf den Endpunkt… (Esc bricht ab)</translation>
+    </message>
+    <message>
+        <source>Preparing the prompt: reusing a kept or stored state of the sources when one matches… (Esc stops)</source>
+        <translation>Bereite den Prompt vor: ein gehaltener oder gespeicherter Zustand der Quellen wird wiederverwendet, wenn einer passt… (Esc bricht ab)</translation>
+    </message>
 </context>
 <context>
     <name>folio::ui::OpenRepositoryDialog</name>

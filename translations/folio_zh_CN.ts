@@ -710,6 +710,14 @@
         <source>Open Repository</source>
         <translation>打开仓库</translation>
     </message>
+    <message>
+        <source>Waiting for the endpoint… (Esc stops)</source>
+        <translation>正在等待端点…（Esc 停止）</translation>
+    </message>
+    <message>
+        <source>Preparing the prompt: reusing a kept or stored state of the sources when one matches… (Esc stops)</source>
+        <translation>正在准备提示：如有匹配，复用内存中或已存储的来源状态…（Esc 停止）</translation>
+    </message>
 </context>
 <context>
     <name>folio::ui::OpenRepositoryDialog</name>

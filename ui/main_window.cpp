@@ -522,6 +522,19 @@ void MainWindow::setAnswerBackend(folio::app::AnswerBackend *backend)
                         .arg(eta, 0, 'f', 0));
             });
     connect(backend, &folio::app::AnswerBackend::answerFinished, m_prefillLabel, &QWidget::hide);
+    // From the question until the prefill reports or the first text arrives, the backend is
+    // tokenizing and finding the state to continue from (kept in memory, or a KV snapshot read
+    // back from folio.db), or waiting for the endpoint: say so rather than show nothing.
+    connect(backend, &folio::app::AnswerBackend::busyChanged, this, [this, backend](bool busy) {
+        if (!busy)
+            return;
+        m_prefillLabel->setText(backend == m_remote ? tr("Waiting for the endpoint… (Esc stops)")
+                                                    : tr("Preparing the prompt: reusing a kept or "
+                                                         "stored state of the sources when one "
+                                                         "matches… (Esc stops)"));
+        m_prefillLabel->show();
+    });
+    connect(backend, &folio::app::AnswerBackend::textChunk, m_prefillLabel, &QWidget::hide);
     connect(backend, &folio::app::AnswerBackend::contextUsed, this, [this](qint64 used, qint64) {
         m_contextUsed = used;
         showBudget(m_ingest->budget());

@@ -575,6 +575,13 @@ private Q_SLOTS:
         auto *question = window.findChild<QPlainTextEdit *>(QStringLiteral("questionEdit"));
         QTest::keyClicks(question, QStringLiteral("Summarise the sources."));
         QVERIFY2(backend->isLoaded(), "still loaded before sending");
+        // Until the prefill reports, the window says the prompt is being prepared.
+        auto *progress = window.findChild<QLabel *>(QStringLiteral("prefillProgress"));
+        QString preparing;
+        connect(backend, &folio::app::AnswerBackend::busyChanged, progress, [&](bool busy) {
+            if (busy && !progress->isHidden())
+                preparing = progress->text();
+        });
         QTest::mouseClick(window.findChild<QPushButton *>(QStringLiteral("sendButton")),
                           Qt::LeftButton);
         QTRY_COMPARE(window.messages()->rowCount(), 2);
@@ -586,6 +593,7 @@ private Q_SLOTS:
                                      > 0,
                                  120000);
         QCOMPARE(window.messages()->message(1).state, folio::app::ChatMessage::State::Streaming);
+        QVERIFY2(preparing.contains(QStringLiteral("Preparing the prompt")), qPrintable(preparing));
         auto *stop = window.findChild<QPushButton *>(QStringLiteral("stopButton"));
         QVERIFY(stop->isEnabled());
         auto *stopAction = window.findChild<QAction *>(QStringLiteral("actionStop"));
@@ -983,6 +991,16 @@ private Q_SLOTS:
         QVERIFY(!remote->isLocalServer());
         auto *device = window.findChild<QLabel *>(QStringLiteral("statusDevice"));
         QVERIFY2(device->text().contains(QStringLiteral("127.0.0.1")), qPrintable(device->text()));
+        // Until the first text arrives the window says what it waits for; hidden after it.
+        auto *waiting = window.findChild<QLabel *>(QStringLiteral("prefillProgress"));
+        QString waitingText;
+        bool waitingShown = false;
+        connect(remote, &folio::app::AnswerBackend::busyChanged, waiting, [&](bool busy) {
+            if (busy) {
+                waitingText = waiting->text();
+                waitingShown = !waiting->isHidden();
+            }
+        });
         window.controller()->ask(QStringLiteral("What is in parse.cpp?"), true);
         QTRY_VERIFY_WITH_TIMEOUT(window.messages()->rowCount() == 2
                                      && window.messages()->message(1).state
@@ -991,6 +1009,9 @@ private Q_SLOTS:
         const folio::app::ChatMessage answer = window.messages()->message(1);
         QVERIFY2(answer.state == folio::app::ChatMessage::State::Done, qPrintable(answer.error));
         QCOMPARE(answer.text, QStringLiteral("Hello from the endpoint."));
+        QVERIFY2(waitingShown && waitingText.contains(QStringLiteral("Waiting for the endpoint")),
+                 qPrintable(waitingText));
+        QVERIFY(waiting->isHidden());
         QCOMPARE(answer.thinking, QStringLiteral("Looking."));
         QCOMPARE(answer.stats.promptTokens, 120);
         QCOMPARE(answer.stats.generatedTokens, 5);
