@@ -3,7 +3,8 @@
 // [--dump-layers DIR] [--json]: streams the generated text to stdout as it is produced (token ids,
 // one per line, when the model directory has no tokenizer.json). --chat wraps the prompt as one
 // user message in the V4 chat format (--thinking opens the assistant turn with <think>). With
-// --json the result is printed at the end as {"tokens": [...], "text": ..., "stop": ...}.
+// --json the result is printed at the end as {"tokens": [...], "text": ..., "stop": ...,
+// "device_stats": {...}} (the CUDA backend's counters for this session, all zero on the CPU).
 #include "app/cli/command.h"
 #include "app/cli/device_options.h"
 #include "folio/chat_format.h"
@@ -67,6 +68,19 @@ const char *stopName(folio::StopReason r)
         return "callback";
     }
     return "unknown";
+}
+
+// The counters as JSON numbers (a double holds every count a session can reach exactly).
+QJsonObject deviceStatsJson(const folio::DeviceStats &s)
+{
+    return {{QStringLiteral("expert_cache_hits"), double(s.expert_cache_hits)},
+            {QStringLiteral("expert_cache_misses"), double(s.expert_cache_misses)},
+            {QStringLiteral("expert_cache_slots"), double(s.expert_cache_slots)},
+            {QStringLiteral("fp8_gemm_cublaslt"), double(s.fp8_gemm_cublaslt)},
+            {QStringLiteral("fp8_gemm_exact"), double(s.fp8_gemm_exact)},
+            {QStringLiteral("fp8_cublaslt_refused"), s.fp8_cublaslt_refused},
+            {QStringLiteral("moe_grouped"), double(s.moe_grouped)},
+            {QStringLiteral("moe_fused_gemv"), double(s.moe_fused_gemv)}};
 }
 
 } // namespace
@@ -265,6 +279,7 @@ int runGenerate(const QStringList &args)
             o.insert(QStringLiteral("drafted"), result->drafted);
             o.insert(QStringLiteral("accepted"), result->accepted);
         }
+        o.insert(QStringLiteral("device_stats"), deviceStatsJson(session->stats()));
         QTextStream(stdout) << QJsonDocument(o).toJson(QJsonDocument::Compact) << Qt::endl;
     } else if (decoder) {
         std::printf("\n");

@@ -198,6 +198,15 @@ private Q_SLOTS:
         const QJsonArray toks = o.value(QStringLiteral("tokens")).toArray();
         QCOMPARE(toks.size(), 6);
         QCOMPARE(o.value(QStringLiteral("stop")).toString(), QStringLiteral("max_tokens"));
+        // The device counters are reported; a CPU session has no expert cache and no GPU GEMMs.
+        const QJsonObject stats = o.value(QStringLiteral("device_stats")).toObject();
+        for (const char *key :
+             {"expert_cache_hits", "expert_cache_misses", "expert_cache_slots", "fp8_gemm_cublaslt",
+              "fp8_gemm_exact", "moe_grouped", "moe_fused_gemv"}) {
+            QVERIFY2(stats.value(QLatin1String(key)).isDouble(), key);
+            QCOMPARE(stats.value(QLatin1String(key)).toDouble(), 0.0);
+        }
+        QCOMPARE(stats.value(QStringLiteral("fp8_cublaslt_refused")).toBool(), false);
         // The first greedy token is the argmax of the last prompt position.
         const Run lg = run({QStringLiteral("logits"), QStringLiteral("--model"), m_model,
                             QStringLiteral("--tokens"), m_tokens, QStringLiteral("--out"),
