@@ -23,6 +23,7 @@ struct Chunk
     qsizetype end = 0;
     int lineBegin = 0;
     int lineEnd = 0;
+    bool continued = false;        // starts inside line lineBegin (a long line was cut)
     std::uint32_t tokens = 0;      // as rendered
     std::uint32_t plainTokens = 0; // without line numbers
     QByteArray numbered;           // rendered text in numbered mode
@@ -66,15 +67,19 @@ QByteArray numberChunk(const SourceItem &item, const Chunk &c, int width, bool l
     out.reserve((c.end - c.begin) + (c.lineEnd - c.lineBegin + 1) * (width + 2) + 1);
     int line = c.lineBegin;
     qsizetype pos = c.begin;
+    bool numbered = !c.continued; // a piece that continues a cut line has no number before it
     while (pos < c.end) {
         qsizetype nl = item.text.indexOf('\n', pos);
         if (nl < 0 || nl >= c.end)
-            nl = c.end - 1; // the file's last line, without a newline
-        out += QByteArray::number(line).rightJustified(width, ' ');
-        out += "| ";
+            nl = c.end - 1; // the file's last line without a newline, or a line cut here
+        if (numbered) {
+            out += QByteArray::number(line).rightJustified(width, ' ');
+            out += "| ";
+        }
         out += QByteArrayView(item.text).sliced(pos, nl - pos + 1);
         pos = nl + 1;
         ++line;
+        numbered = true;
     }
     if (lastWithNewline)
         out.append('\n');
@@ -90,29 +95,49 @@ void prepare(const SourceItem &item, const PackOptions &opt, const TokenCounter 
         return;
     const QByteArray &t = item.text;
     p->addNewline = !t.endsWith('\n');
-    // Pieces: a PDF page is one piece; a file is cut every linesPerSpan lines.
+    // Pieces: a PDF page is one piece; a file is cut every linesPerSpan lines, and inside a line
+    // longer than maxPieceLineBytes.
     const int perChunk = item.kind == ItemKind::PdfPage ? std::numeric_limits<int>::max()
                                                         : std::max(1, opt.linesPerSpan);
+    const qsizetype maxLine = std::max<qsizetype>(4, opt.maxPieceLineBytes);
     int line = 1;
     qsizetype pos = 0;
+    bool midLine = false; // the previous piece ended inside a line
     while (pos < t.size()) {
         Chunk c;
         c.begin = pos;
         c.lineBegin = line;
-        int n = 0;
+        c.continued = midLine;
+        int n = 0; // lines that end in this piece
         while (pos < t.size() && n < perChunk) {
             const qsizetype nl = t.indexOf('\n', pos);
-            pos = nl < 0 ? t.size() : nl + 1;
+            const qsizetype next = nl < 0 ? t.size() : nl + 1;
+            if (item.kind != ItemKind::PdfPage && next - pos > maxLine) {
+                if (n == 0) {
+                    // The line alone is too long: cut it, never inside a UTF-8 sequence.
+                    qsizetype cut = pos + maxLine;
+                    while (cut > pos + 1 && (static_cast<unsigned char>(t[cut]) & 0xC0) == 0x80)
+                        --cut;
+                    pos = cut;
+                    midLine = true;
+                }
+                break; // otherwise the long line starts the next piece
+            }
+            pos = next;
+            midLine = false;
             ++n;
         }
         c.end = pos;
-        c.lineEnd = line + n - 1;
+        c.lineEnd = n > 0 ? line + n - 1 : line;
         line += n;
         p->chunks.push_back(std::move(c));
     }
     const int totalLines = p->chunks.back().lineEnd;
     const int width = std::max(4, digits(totalLines));
-    const QByteArray suffix = '|' + QByteArray::number(std::max(1, opt.linesPerSpan));
+    QByteArray suffix = '|' + QByteArray::number(std::max(1, opt.linesPerSpan));
+    // Cut lines make the pieces depend on the byte limit too (keys of other items stay as they were).
+    if (std::any_of(p->chunks.begin(), p->chunks.end(), [](const Chunk &c) { return c.continued; }))
+        suffix += "|b" + QByteArray::number(maxLine);
     const QByteArray plainKey = item.contentId.isEmpty() ? QByteArray()
                                                          : item.contentId + "|p" + suffix;
     const QByteArray numKey = item.contentId.isEmpty() ? QByteArray()

@@ -6,6 +6,7 @@
 
 #include "ingest/packer.h"
 #include "ingest/source.h"
+#include "ingest/text_decode.h"
 #include "ingest/tokenizer_counter.h"
 
 #include <QJsonArray>
@@ -152,6 +153,59 @@ private Q_SLOTS:
         } else {
             QCOMPARE(r.lineNumberTokens, qint64(0));
         }
+    }
+
+    // A line longer than maxPieceLineBytes is cut into pieces (never inside a UTF-8 character),
+    // each span naming that line; the pieces still tile the file, and with line numbers only the
+    // first piece of the line has its number.
+    void longLinesAreCut_data()
+    {
+        QTest::addColumn<bool>("lineNumbers");
+        QTest::newRow("plain") << false;
+        QTest::newRow("line-numbered") << true;
+    }
+
+    void longLinesAreCut()
+    {
+        QFETCH(bool, lineNumbers);
+        // 249 bytes of line 2: 'a's with two-byte characters where a 100-byte cut would fall.
+        QByteArray longLine = QByteArray(99, 'a') + "\xc3\xa9" + QByteArray(98, 'b') + "\xc3\xa9"
+                              + QByteArray(48, 'c');
+        const QByteArray text = "short\n" + longLine + "\ntail\n";
+        SourceContents src;
+        src.name = QStringLiteral("repo");
+        src.items = {file("wide.txt", text)};
+        fixture::WordCounter counter;
+        TokenCountCache cache;
+        PackOptions opt;
+        opt.lineNumbers = lineNumbers;
+        opt.maxPieceLineBytes = 100;
+        const PackResult r = Packer(counter, &cache).pack({src}, opt);
+        QByteArray content;
+        QList<QPair<int, int>> lines;
+        size_t span = 0;
+        for (const Piece &p : r.pieces) {
+            if (!p.content)
+                continue;
+            const QByteArray bytes = r.text.mid(p.byteBegin, p.byteEnd - p.byteBegin);
+            QVERIFY2(isValidUtf8(bytes), bytes.constData());
+            if (r.spans[span].lineBegin == 2 && r.spans[span].lineEnd == 2)
+                QVERIFY(bytes.size() <= 100 + (lineNumbers ? 6 : 0)); // (and its "   2| ")
+            lines << qMakePair(r.spans[span].lineBegin, r.spans[span].lineEnd);
+            content += bytes;
+            ++span;
+        }
+        QCOMPARE(lines, (QList<QPair<int, int>>{{1, 1}, {2, 2}, {2, 2}, {2, 3}}));
+        QCOMPARE(content, lineNumbers ? "   1| short\n   2| " + longLine + "\n   3| tail\n" : text);
+        // Same content tokens with or without numbers (each piece is counted on its own, so a cut
+        // word counts once per piece); the cut pieces come from the cache next time.
+        const std::size_t misses = cache.misses();
+        const PackResult again = Packer(counter, &cache).pack({src}, opt);
+        QCOMPARE(again.text, r.text);
+        QCOMPARE(cache.misses(), misses);
+        PackOptions plain;
+        plain.maxPieceLineBytes = 100;
+        QCOMPARE(r.contentTokens, Packer(counter).pack({src}, plain).contentTokens);
     }
 
     void spanMapJson()

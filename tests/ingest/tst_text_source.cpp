@@ -214,9 +214,14 @@ private Q_SLOTS:
         QCOMPARE(c.items[0].bytes, qint64(100) << 20);
         fixture::WordCounter counter;
         const PackResult r = Packer(counter).pack({c}, {});
-        QCOMPARE(r.contentTokens, qint64(2)); // one word and the added final newline
-        QCOMPARE(r.spans.size(), size_t(1));
-        QCOMPARE(r.spans[0].lineEnd, 1);
+        // Cut into 1 MiB pieces (PackOptions::maxPieceLineBytes), each counted on its own: one
+        // word per piece, plus the added final newline; every span names line 1.
+        QCOMPARE(r.contentTokens, qint64(101));
+        QCOMPARE(r.spans.size(), size_t(100));
+        for (const Span &s : r.spans) {
+            QCOMPARE(s.lineBegin, 1);
+            QCOMPARE(s.lineEnd, 1);
+        }
         qInfo("read, decoded and counted in %lld ms", qint64(timer.elapsed()));
     }
 
