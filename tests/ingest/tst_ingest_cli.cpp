@@ -148,6 +148,23 @@ private Q_SLOTS:
         QCOMPARE(QJsonDocument::fromJson(r.out).object().value("included").toArray().size(), 3);
     }
 
+    // A PDF cut short: exit 1 and a message that says it is damaged, nothing on stdout.
+    void damagedPdfIsAClearError()
+    {
+        QFile in(m_pdf);
+        QVERIFY(in.open(QIODevice::ReadOnly));
+        const QByteArray good = in.readAll();
+        const QString cut = m_tmp.filePath(QStringLiteral("cut.pdf"));
+        QFile out(cut);
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        out.write(good.left(good.size() / 3));
+        out.close();
+        const Run r = run({"ingest", "--pdf", cut, "--json"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("damaged PDF")), qPrintable(r.err));
+        QVERIFY(r.out.isEmpty());
+    }
+
     void overBudget()
     {
         Run r = run({"ingest", "--repo", m_repo, "--json", "--context", "40", "--reserve", "10"});
