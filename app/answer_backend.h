@@ -56,6 +56,10 @@ Q_SIGNALS:
     void busyChanged(bool busy);
     // Prefill of the prompt: tokens done of total, rate, and the estimated seconds left.
     void prefillProgress(qint64 done, qint64 total, double tokensPerSecond, double etaSeconds);
+    // A KV snapshot being read back (restoring) or written: bytes done of total (0 while a
+    // write's length is not known yet; done == total at the end) and the rate. Local engine only.
+    void snapshotProgress(bool restoring, qint64 doneBytes, qint64 totalBytes,
+                          double bytesPerSecond);
     // Streamed text: `thinking` says which part it belongs to.
     void textChunk(const QString &text, bool thinking);
     // The answer ended: Done, Stopped or Failed (with `error`).

@@ -22,6 +22,7 @@ struct InferenceService::State
     std::mutex activeMutex;
     server::CancelToken *active = nullptr; // the answer running now, for stop()
     QElapsedTimer clock;                   // since the running answer started (engine thread only)
+    QElapsedTimer snapshotClock;           // since the running snapshot transfer started (same)
 };
 
 namespace {
@@ -127,6 +128,18 @@ void InferenceService::loadModel(const QString &directory, int threads)
         const double rate = seconds > 0 ? double(done) / seconds : 0;
         const double eta = rate > 0 ? double(total - done) / rate : 0;
         postBack(this, [this, d, all, rate, eta] { Q_EMIT prefillProgress(d, all, rate, eta); });
+    };
+    // A KV snapshot read back from folio.db or written to it: bytes so far and the rate.
+    options.snapshotProgress = [this, state](bool restoring, std::uint64_t done,
+                                             std::uint64_t total) {
+        if (done == 0)
+            state->snapshotClock.start();
+        const double seconds = state->snapshotClock.elapsed() / 1000.0;
+        const double rate = seconds > 0 ? double(done) / seconds : 0;
+        const qint64 d = qint64(done), all = qint64(total);
+        postBack(this, [this, restoring, d, all, rate] {
+            Q_EMIT snapshotProgress(restoring, d, all, rate);
+        });
     };
     m_thread->post([this, state, directory, threads, options] {
         noteLayerWork("engine: load model");

@@ -724,6 +724,18 @@
         <source>Preparing the prompt: reusing a kept or stored state of the sources when one matches… (Esc stops)</source>
         <translation>Bereite den Prompt vor: ein gehaltener oder gespeicherter Zustand der Quellen wird wiederverwendet, wenn einer passt… (Esc bricht ab)</translation>
     </message>
+    <message>
+        <source>%1/s</source>
+        <translation>%1/s</translation>
+    </message>
+    <message>
+        <source>Restoring the stored state: %1 of %2, %3</source>
+        <translation>Gespeicherter Zustand wird wiederhergestellt: %1 von %2, %3</translation>
+    </message>
+    <message>
+        <source>Saving the state for the next question: %1 written, %2</source>
+        <translation>Zustand für die nächste Frage wird gespeichert: %1 geschrieben, %2</translation>
+    </message>
 </context>
 <context>
     <name>folio::ui::OpenRepositoryDialog</name>

@@ -718,6 +718,18 @@
         <source>Preparing the prompt: reusing a kept or stored state of the sources when one matches… (Esc stops)</source>
         <translation>正在准备提示：如有匹配，复用内存中或已存储的来源状态…（Esc 停止）</translation>
     </message>
+    <message>
+        <source>%1/s</source>
+        <translation>%1/秒</translation>
+    </message>
+    <message>
+        <source>Restoring the stored state: %1 of %2, %3</source>
+        <translation>正在恢复已保存的状态：%1 / %2，%3</translation>
+    </message>
+    <message>
+        <source>Saving the state for the next question: %1 written, %2</source>
+        <translation>正在为下一个问题保存状态：已写入 %1，%2</translation>
+    </message>
 </context>
 <context>
     <name>folio::ui::OpenRepositoryDialog</name>

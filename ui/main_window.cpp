@@ -521,6 +521,23 @@ void MainWindow::setAnswerBackend(folio::app::AnswerBackend *backend)
                         .arg(rate, 0, 'f', 0)
                         .arg(eta, 0, 'f', 0));
             });
+    // A KV snapshot read back (the sources' state, instead of prefilling it) or written for later.
+    connect(backend, &folio::app::AnswerBackend::snapshotProgress, this,
+            [this](bool restoring, qint64 done, qint64 total, double rate) {
+                const QLocale locale;
+                const QString speed = tr("%1/s").arg(locale.formattedDataSize(qint64(rate)));
+                if (done > 0 && done == total) {
+                    m_prefillLabel->hide();
+                    return;
+                }
+                m_prefillLabel->setText(
+                    restoring ? tr("Restoring the stored state: %1 of %2, %3")
+                                    .arg(locale.formattedDataSize(done),
+                                         locale.formattedDataSize(total), speed)
+                              : tr("Saving the state for the next question: %1 written, %2")
+                                    .arg(locale.formattedDataSize(done), speed));
+                m_prefillLabel->show();
+            });
     connect(backend, &folio::app::AnswerBackend::answerFinished, m_prefillLabel, &QWidget::hide);
     // From the question until the prefill reports or the first text arrives, the backend is
     // tokenizing and finding the state to continue from (kept in memory, or a KV snapshot read

@@ -34,6 +34,42 @@ std::span<const int32_t> head(const std::vector<int> &ids, size_t count)
     return std::span<const int32_t>(reinterpret_cast<const int32_t *>(ids.data()), count);
 }
 
+// Counts a snapshot stream's bytes and reports them (Options::snapshotProgress) each time
+// another kReportEvery have passed, and once at the end: the engine reads and writes the state
+// in pieces of any size, down to a few bytes of header.
+class SnapshotProgress
+{
+public:
+    using Callback = std::function<void(bool, std::uint64_t, std::uint64_t)>;
+    SnapshotProgress(const Callback &report, bool restoring, std::uint64_t total)
+        : m_report(report)
+        , m_restoring(restoring)
+        , m_total(total)
+    {
+        if (m_report)
+            m_report(m_restoring, 0, m_total); // started: the receiver's clock starts here
+    }
+    void add(std::size_t bytes)
+    {
+        m_done += bytes;
+        if (m_report && m_done >= m_next) {
+            m_report(m_restoring, m_done, m_total);
+            m_next = m_done + kReportEvery;
+        }
+    }
+    void finish()
+    {
+        if (m_report)
+            m_report(m_restoring, m_done, m_restoring ? m_total : m_done);
+    }
+
+private:
+    static constexpr std::uint64_t kReportEvery = std::uint64_t(4) << 20;
+    const Callback &m_report;
+    bool m_restoring;
+    std::uint64_t m_total, m_done = 0, m_next = kReportEvery;
+};
+
 } // namespace
 
 QString PrefixStats::reuseName(PrefixReuse reuse)
@@ -162,14 +198,17 @@ void EngineBackend::storeSnapshot(const Session &s, const std::vector<int> &toke
     if (!writer.ok())
         return fail(writer.status().message());
     // The engine streams its buffers into the writer, which holds at most one chunk.
+    SnapshotProgress progress(m_options.snapshotProgress, false, 0);
     FunctionSink sink([&](const void *data, std::size_t size) {
         const storage::Status st = (*writer)->write(data, size);
+        progress.add(size);
         return st.ok() ? Status::ok() : Status::error(st.message().toStdString());
     });
     if (Status st = s.save_to(sink); !st) {
         (*writer)->abort();
         return fail(QString::fromStdString(st.message()));
     }
+    progress.finish();
     storage::Result<storage::SnapshotInfo> saved = (*writer)->commit(); // + the LRU cap
     if (!saved.ok())
         return fail(saved.status().message());
@@ -242,13 +281,18 @@ size_t EngineBackend::resume(const std::vector<int> &ids)
                 st = Status::error(reader.status().message().toStdString());
             } else {
                 // Every chunk is verified before its bytes reach the engine.
+                SnapshotProgress progress(m_options.snapshotProgress, true,
+                                          std::uint64_t(std::max<qint64>(0, info.rawSize)));
                 FunctionSource source([&](void *data, std::size_t size) -> Result<std::size_t> {
                     storage::Result<size_t> n = (*reader)->read(data, size);
                     if (!n.ok())
                         return Status::error(n.status().message().toStdString());
+                    progress.add(*n);
                     return *n;
                 });
                 st = restored->load_from(source);
+                if (st)
+                    progress.finish();
                 if (st && restored->position() != info.key.tokenCount)
                     st = Status::error("the state holds " + std::to_string(restored->position())
                                        + " tokens, the snapshot's key says "

@@ -109,6 +109,11 @@ public:
         // Called on the generating thread after each prefill chunk: tokens done of those to
         // prefill in this request (the CLI's progress bar).
         std::function<void(std::size_t done, std::size_t total)> prefillProgress;
+        // Called on the generating thread while a KV snapshot is read back (restoring == true:
+        // bytes read of the snapshot's total) or written (bytes written; total 0, since the
+        // stream's length is known only at its end): once with done 0 when it starts, every few
+        // MiB, and once at the end.
+        std::function<void(bool restoring, std::uint64_t done, std::uint64_t total)> snapshotProgress;
         SnapshotOptions snapshots; // KV snapshots in folio.db (see above)
         static SamplingParams defaultSampling();
     };

@@ -100,6 +100,7 @@ private Q_SLOTS:
             service.loadModel(kDemo, 2);
             QTRY_VERIFY_WITH_TIMEOUT(!loaded.isEmpty(), 120000);
             QSignalSpy done(&service, &InferenceService::answerFinished);
+            QSignalSpy transfer(&service, &InferenceService::snapshotProgress);
             service.answer(request(round == 0 ? QStringLiteral("What does add do?")
                                               : QStringLiteral("And subtract?"),
                                    4));
@@ -107,6 +108,18 @@ private Q_SLOTS:
             QVERIFY2(done.first().at(0).value<ChatMessage::State>() == ChatMessage::State::Done,
                      qPrintable(done.first().at(2).toString()));
             QCOMPARE(done.first().at(1).value<folio::app::AnswerStats>().snapshotReused, round == 1);
+            // The transfer is reported: the first round writes the sources' state, the second
+            // reads it back; each starts at 0 and ends with done == total > 0.
+            bool started = false, ended = false;
+            for (const QList<QVariant> &event : transfer) {
+                if (event.at(0).toBool() != (round == 1))
+                    continue;
+                const qint64 doneBytes = event.at(1).toLongLong();
+                const qint64 totalBytes = event.at(2).toLongLong();
+                started = started || doneBytes == 0;
+                ended = ended || (doneBytes > 0 && doneBytes == totalBytes);
+            }
+            QVERIFY2(started && ended, round == 0 ? "no save reported" : "no restore reported");
         }
     }
 
