@@ -241,8 +241,9 @@ FOLIO_TEST(tokenizer_bpe_scan_and_heap_agree)
 {
     // The two merge strategies (bpe.h) must agree on every piece, short and long. The merge table
     // is rebuilt here from the file so the internals can be called directly.
-    const std::string text = folio::read_text_file(FOLIO_TOKENIZER_JSON).value();
-    auto doc = folio::json::parse(text);
+    auto file = folio::read_text_file(FOLIO_TOKENIZER_JSON);
+    REQUIRE(file); // scripts/setup.sh installs the real tokenizer.json
+    auto doc = folio::json::parse(*file);
     REQUIRE(doc);
     const folio::json::Value &model = *doc->find("model");
     std::unordered_map<std::string, int32_t> vocab;
@@ -322,8 +323,10 @@ FOLIO_TEST(tokenizer_is_thread_safe)
 folio::Result<std::shared_ptr<const Tokenizer>> load_with(
     const std::function<void(folio::json::Value &)> &edit)
 {
-    static const std::string text = folio::read_text_file(FOLIO_TOKENIZER_JSON).value();
-    auto doc = folio::json::parse(text);
+    static folio::Result<std::string> text = folio::read_text_file(FOLIO_TOKENIZER_JSON);
+    if (!text)
+        return text.status();
+    auto doc = folio::json::parse(*text);
     if (!doc)
         return folio::Status::error("parse failed");
     edit(*doc);
