@@ -30,8 +30,8 @@ namespace fs = std::filesystem;
 namespace {
 
 const char *kUsage
-    = "usage: folio-mkmodel --out DIR --tokenizer FILE [--preset tiny|small|flash] [--layers N]\n"
-      "                     [--seed S] [--shards N] [--sparse] [dimension options]\n"
+    = "usage: folio-mkmodel --out DIR (--tokenizer FILE | --vocab N) [--preset tiny|small|flash]\n"
+      "                     [--layers N] [--seed S] [--shards N] [--sparse] [dimension options]\n"
       "\n"
       "Writes a random-weight DeepSeek-V4 checkpoint in the release's format: config.json,\n"
       "safetensors shards with model.safetensors.index.json (one model.safetensors with --shards "
@@ -45,6 +45,8 @@ const char *kUsage
       "options:\n"
       "  --out DIR             output directory (created; old model files in it are replaced)\n"
       "  --tokenizer FILE      tokenizer.json to copy; the vocabulary size is read from it\n"
+      "                        (without it, --vocab N is required and no tokenizer files are\n"
+      "                        written: a checkpoint for programs that feed token ids)\n"
       "  --preset NAME         tiny (default), small or flash\n"
       "  --layers N            number of main layers (compress ratios follow the preset's "
       "pattern)\n"
@@ -223,13 +225,13 @@ int main(int argc, char **argv)
     }
     if (o.out.empty())
         usage_error("--out is required");
-    if (o.tokenizer.empty())
-        usage_error("--tokenizer is required");
+    if (o.tokenizer.empty() && !dims.count("--vocab"))
+        usage_error("--tokenizer FILE (or --vocab N for a checkpoint without one) is required");
 
     ModelConfig c = preset(o.preset);
     const int swa = o.preset == "tiny" ? 1 : 2;
     int vocab = 0;
-    {
+    if (!o.tokenizer.empty()) {
         Result<int> v = tokenizer_vocab_size(o.tokenizer);
         if (!v)
             fail(v.status().message());
@@ -395,23 +397,31 @@ int main(int argc, char **argv)
     }
 
     // Tokenizer files; tokenizer_config.json is copied when it sits next to tokenizer.json, else
-    // a minimal one with the release's special tokens is written.
-    fs::copy_file(o.tokenizer, o.out + "/tokenizer.json", fs::copy_options::overwrite_existing, ec);
-    if (ec)
-        fail("cannot copy " + o.tokenizer + ": " + ec.message());
-    const fs::path tok_cfg = fs::path(o.tokenizer).parent_path() / "tokenizer_config.json";
-    if (fs::exists(tok_cfg)) {
-        fs::copy_file(tok_cfg, o.out + "/tokenizer_config.json",
-                      fs::copy_options::overwrite_existing, ec);
+    // a minimal one with the release's special tokens is written. Without --tokenizer: none (a
+    // stale tokenizer.json of an earlier model in --out would not match this vocabulary).
+    if (o.tokenizer.empty()) {
+        fs::remove(o.out + "/tokenizer.json", ec);
+        fs::remove(o.out + "/tokenizer_config.json", ec);
     } else {
-        std::ofstream(o.out + "/tokenizer_config.json", std::ios::trunc)
-            << "{\n  \"add_bos_token\": false,\n  \"add_eos_token\": false,\n"
-               "  \"bos_token\": \"<\xef\xbd\x9c"
-               "begin\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>\",\n"
-               "  \"eos_token\": \"<\xef\xbd\x9c"
-               "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>\",\n"
-               "  \"model_max_length\": "
-            << c.max_position_embeddings << ",\n  \"tokenizer_class\": \"LlamaTokenizerFast\"\n}\n";
+        fs::copy_file(o.tokenizer, o.out + "/tokenizer.json", fs::copy_options::overwrite_existing,
+                      ec);
+        if (ec)
+            fail("cannot copy " + o.tokenizer + ": " + ec.message());
+        const fs::path tok_cfg = fs::path(o.tokenizer).parent_path() / "tokenizer_config.json";
+        if (fs::exists(tok_cfg)) {
+            fs::copy_file(tok_cfg, o.out + "/tokenizer_config.json",
+                          fs::copy_options::overwrite_existing, ec);
+        } else {
+            std::ofstream(o.out + "/tokenizer_config.json", std::ios::trunc)
+                << "{\n  \"add_bos_token\": false,\n  \"add_eos_token\": false,\n"
+                   "  \"bos_token\": \"<\xef\xbd\x9c"
+                   "begin\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>\",\n"
+                   "  \"eos_token\": \"<\xef\xbd\x9c"
+                   "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>\",\n"
+                   "  \"model_max_length\": "
+                << c.max_position_embeddings
+                << ",\n  \"tokenizer_class\": \"LlamaTokenizerFast\"\n}\n";
+        }
     }
     // config.json last: its presence marks a complete model (the build's demo-model rule keys on
     // it).

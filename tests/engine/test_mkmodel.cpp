@@ -493,6 +493,19 @@ FOLIO_TEST(mkmodel_usage_errors)
     CHECK_EQ(mkmodel("--preset tiny"), 2); // no --out
     CHECK_EQ(mkmodel("--out /tmp/x --tokenizer /nonexistent/tokenizer.json"), 1);
     CHECK_EQ(mkmodel("--help"), 0);
+    // Without --tokenizer, --vocab gives the vocabulary and no tokenizer files are written.
+    {
+        const std::string dir = tmp_dir("vocab-only");
+        CHECK_EQ(mkmodel("--out \"" + dir + "\""), 2); // neither --tokenizer nor --vocab
+        REQUIRE(mkmodel("--vocab 1000 --layers 2 --sparse --out \"" + dir + "\"") == 0);
+        Result<ModelConfig> cfg = load_model_config(dir + "/config.json");
+        REQUIRE(cfg.is_ok());
+        CHECK_EQ(cfg->vocab_size, 1000);
+        CHECK(!fs::exists(dir + "/tokenizer.json"));
+        CHECK(!fs::exists(dir + "/tokenizer_config.json"));
+        CHECK(load(dir).is_ok());
+        fs::remove_all(dir);
+    }
     if (!have_tokenizer())
         return;
     const std::string dir = tmp_dir("usage");
