@@ -183,12 +183,7 @@ __global__ void hc_head_kernel(const float *x, const float *fn, const float *sca
                                      hc_eps);
     __syncthreads();
     float *yt = y + std::size_t(tok) * dim;
-    for (int d = threadIdx.x; d < dim; d += blockDim.x) {
-        float a = __fmul_rn(pre[0], xt[d]);
-        for (int j = 1; j < hc; ++j)
-            a = __fadd_rn(a, __fmul_rn(pre[j], xt[std::size_t(j) * dim + d]));
-        yt[d] = bf16_round(a);
-    }
+    hc_collapse(pre, xt, hc, dim, yt);
 }
 
 __global__ void gather_rows_kernel(const float *x, const int *rows, int m, int dim, float *y)

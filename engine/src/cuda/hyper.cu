@@ -69,12 +69,7 @@ __global__ void hc_pre_kernel(const float *x, const float *fn, const float *scal
     }
     __syncthreads();
     float *yt = y + std::size_t(tok) * dim;
-    for (int d = threadIdx.x; d < dim; d += blockDim.x) {
-        float a = __fmul_rn(pre[0], xt[d]);
-        for (int j = 1; j < hc; ++j)
-            a = __fadd_rn(a, __fmul_rn(pre[j], xt[std::size_t(j) * dim + d]));
-        yt[d] = bf16_round(a);
-    }
+    hc_collapse(pre, xt, hc, dim, yt);
 }
 
 __global__ void hc_post_kernel(const float *x, const float *residual, const float *post,

@@ -59,11 +59,13 @@ __device__ __forceinline__ float e2m1_value(std::uint8_t code)
     return (code & 8) ? -v : v;
 }
 
-__device__ __forceinline__ float e2m1_round(float x)
+// quant.cpp e2m1_encode: nearest E2M1 code, ties to the even code, NaN -> 0.
+__device__ __forceinline__ std::uint8_t e2m1_code(float x)
 {
     if (isnan(x))
-        return 0.0f;
+        return 0;
     const float kv[8] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f};
+    const std::uint8_t sign = signbit(x) ? 8 : 0;
     const float a = fabsf(x);
     int best = 7;
     for (int c = 0; c < 7; ++c) {
@@ -77,7 +79,13 @@ __device__ __forceinline__ float e2m1_round(float x)
             break;
         }
     }
-    return copysignf(kv[best], x);
+    return sign | std::uint8_t(best);
+}
+
+// The nearest E2M1 value (ties to even, NaN -> 0): the value of its code.
+__device__ __forceinline__ float e2m1_round(float x)
+{
+    return e2m1_value(e2m1_code(x));
 }
 
 __device__ __forceinline__ float e8m0_value(std::uint8_t e)
@@ -148,29 +156,6 @@ __device__ __forceinline__ std::uint8_t e4m3_code(float x)
     return sign | std::uint8_t(code < 0x7e ? code : 0x7e);
 }
 
-// quant.cpp e2m1_encode: nearest E2M1 code, ties to the even code, NaN -> 0.
-__device__ __forceinline__ std::uint8_t e2m1_code(float x)
-{
-    if (isnan(x))
-        return 0;
-    const float kv[8] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f};
-    const std::uint8_t sign = signbit(x) ? 8 : 0;
-    const float a = fabsf(x);
-    int best = 7;
-    for (int c = 0; c < 7; ++c) {
-        const float mid = 0.5f * (kv[c] + kv[c + 1]);
-        if (a < mid) {
-            best = c;
-            break;
-        }
-        if (a == mid) {
-            best = (c % 2 == 0) ? c : c + 1;
-            break;
-        }
-    }
-    return sign | std::uint8_t(best);
-}
-
 // quant.cpp e8m0_encode_pow2: the biased exponent of a power of two.
 __device__ __forceinline__ std::uint8_t e8m0_code(float pow2)
 {
@@ -227,6 +212,20 @@ __device__ __forceinline__ void hc_mixes(const float *xt, const float *fn, int h
             mixes[j] = __fmul_rn(float(dot), r);
     }
     __syncthreads();
+}
+
+// The mHC collapse of one token (hc_pre and hc_head): yt[d] = bf16(sum_j pre[j] * xt[j * dim + d])
+// over its hc streams xt [hc, dim], the products and sums rounded in FP32 in stream order as the
+// CPU does; the channels d are strided over the block's threads.
+__device__ __forceinline__ void hc_collapse(const float *pre, const float *xt, int hc, int dim,
+                                            float *yt)
+{
+    for (int d = threadIdx.x; d < dim; d += blockDim.x) {
+        float a = __fmul_rn(pre[0], xt[d]);
+        for (int j = 1; j < hc; ++j)
+            a = __fadd_rn(a, __fmul_rn(pre[j], xt[std::size_t(j) * dim + d]));
+        yt[d] = bf16_round(a);
+    }
 }
 
 } // namespace folio::cuda
