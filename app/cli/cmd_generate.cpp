@@ -7,11 +7,11 @@
 // "device_stats": {...}} (the CUDA backend's counters for this session, all zero on the CPU).
 #include "app/cli/command.h"
 #include "app/cli/device_options.h"
+#include "app/cli/token_ids_file.h"
 #include "folio/chat_format.h"
 #include "folio/engine.h"
 #include "folio/tokenizer.h"
 
-#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -25,35 +25,6 @@ namespace folio::cli {
 namespace {
 
 const char *kName = "generate";
-
-// Whitespace-separated token ids from FILE ("-" = stdin).
-bool readTokenFile(const QString &path, std::vector<int> *ids, QString *error)
-{
-    QFile f;
-    const bool ok = path == QLatin1String("-") ? f.open(stdin, QIODevice::ReadOnly)
-                                               : (f.setFileName(path), f.open(QIODevice::ReadOnly));
-    if (!ok) {
-        *error = QStringLiteral("cannot read %1: %2").arg(path, f.errorString());
-        return false;
-    }
-    const QList<QByteArray> words = f.readAll().simplified().split(' ');
-    for (const QByteArray &w : words) {
-        if (w.isEmpty())
-            continue;
-        bool okNum = false;
-        const int v = w.toInt(&okNum);
-        if (!okNum) {
-            *error = QStringLiteral("%1: not a token id: %2").arg(path, QString::fromUtf8(w));
-            return false;
-        }
-        ids->push_back(v);
-    }
-    if (ids->empty()) {
-        *error = QStringLiteral("%1: no token ids").arg(path);
-        return false;
-    }
-    return true;
-}
 
 const char *stopName(folio::StopReason r)
 {
@@ -84,11 +55,6 @@ QJsonObject deviceStatsJson(const folio::DeviceStats &s)
 }
 
 } // namespace
-
-bool readTokenIdsFile(const QString &path, std::vector<int> *ids, QString *error)
-{
-    return readTokenFile(path, ids, error);
-}
 
 int runGenerate(const QStringList &args)
 {
@@ -212,7 +178,7 @@ int runGenerate(const QStringList &args)
             ids.push_back(id);
     } else {
         QString error;
-        if (!readTokenFile(parser.value(QStringLiteral("tokens")), &ids, &error)) {
+        if (!readTokenIdsFile(parser.value(QStringLiteral("tokens")), &ids, &error)) {
             printError(kName, error);
             return ExitFailure;
         }

@@ -9,6 +9,7 @@
 // step; chunked:N = prefill in chunks of N tokens.
 #include "app/cli/command.h"
 #include "app/cli/device_options.h"
+#include "app/cli/token_ids_file.h"
 #include "folio/engine.h"
 #include "folio/sampling.h"
 
@@ -22,8 +23,6 @@
 #include <cstring>
 
 namespace folio::cli {
-
-bool readTokenIdsFile(const QString &path, std::vector<int> *ids, QString *error);
 
 namespace {
 
