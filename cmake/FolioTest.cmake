@@ -28,6 +28,8 @@ function(folio_add_test)
     add_executable(${T_NAME} ${T_SOURCES})
     target_link_libraries(${T_NAME} PRIVATE ${T_LIBS})
     folio_set_warnings(${T_NAME})
+    # Shared test helpers are included as "tests/support/..." from the source root.
+    target_include_directories(${T_NAME} PRIVATE "${PROJECT_SOURCE_DIR}")
     target_compile_definitions(${T_NAME} PRIVATE
       FOLIO_SOURCE_DIR="${PROJECT_SOURCE_DIR}" FOLIO_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data"
       FOLIO_TOKENIZER_JSON="${FOLIO_TOKENIZER_JSON}" FOLIO_BINARY_DIR="${PROJECT_BINARY_DIR}")

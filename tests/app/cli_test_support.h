@@ -4,6 +4,8 @@
 // stdin given and its exit code and output collected.
 #pragma once
 
+#include "tests/support/git_process.h"
+
 #include <QCoreApplication>
 #include <QFile>
 #include <QJsonDocument>
@@ -57,15 +59,7 @@ inline Run run(const QString &dataDir, const QStringList &args, const QByteArray
     return r;
 }
 
-inline bool git(const QString &dir, const QStringList &args)
-{
-    QProcess p;
-    p.setWorkingDirectory(dir);
-    p.start(QStringLiteral("git"),
-            QStringList{"-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false"}
-                + args);
-    return p.waitForFinished(30000) && p.exitCode() == 0;
-}
+using folio::testing::git;
 
 // A git repository in `dir` with one commit of main.cpp (prints "hello").
 inline bool makeRepository(const QString &dir)

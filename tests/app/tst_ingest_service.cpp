@@ -6,11 +6,11 @@
 #include "app/session_sources.h"
 #include "app/sources_model.h"
 #include "app/thread_guard.h"
+#include "tests/support/git_process.h"
 
 #include <QAbstractItemModelTester>
 #include <QDir>
 #include <QFileInfo>
-#include <QProcess>
 #include <QSemaphore>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -21,6 +21,7 @@
 using folio::app::IngestService;
 using folio::app::SourceNode;
 using folio::app::SourcesModel;
+using folio::testing::runGit;
 
 namespace {
 void write(const QString &path, const QByteArray &bytes)
@@ -29,21 +30,6 @@ void write(const QString &path, const QByteArray &bytes)
     QFile f(path);
     QVERIFY(f.open(QIODevice::WriteOnly));
     f.write(bytes);
-}
-
-// Runs git in `dir`; the trimmed standard output, or a null QByteArray when git failed.
-QByteArray git(const QString &dir, const QStringList &args)
-{
-    QProcess p;
-    p.setWorkingDirectory(dir);
-    p.start(QStringLiteral("git"),
-            QStringList{QStringLiteral("-c"), QStringLiteral("user.name=T"), QStringLiteral("-c"),
-                        QStringLiteral("user.email=t@e")}
-                + args);
-    if (!p.waitForFinished(30000) || p.exitCode() != 0)
-        return {};
-    const QByteArray out = p.readAllStandardOutput().trimmed();
-    return out.isNull() ? QByteArray("") : out;
 }
 
 QModelIndex find(const QAbstractItemModel &m, const QString &name, const QModelIndex &parent = {})
@@ -219,9 +205,9 @@ private Q_SLOTS:
         const QString repo = m_dir.filePath(QStringLiteral("many"));
         for (int i = 0; i < 200; ++i)
             write(repo + QStringLiteral("/f%1.txt").arg(i, 3, 10, QLatin1Char('0')), "line\n");
-        QVERIFY(!git(repo, {QStringLiteral("init"), QStringLiteral("-q")}).isNull());
-        QVERIFY(!git(repo, {QStringLiteral("add"), QStringLiteral(".")}).isNull());
-        QVERIFY(!git(repo, {QStringLiteral("commit"), QStringLiteral("-qm"), QStringLiteral("m")})
+        QVERIFY(!runGit(repo, {QStringLiteral("init"), QStringLiteral("-q")}).isNull());
+        QVERIFY(!runGit(repo, {QStringLiteral("add"), QStringLiteral(".")}).isNull());
+        QVERIFY(!runGit(repo, {QStringLiteral("commit"), QStringLiteral("-qm"), QStringLiteral("m")})
                      .isNull());
 
         folio::app::resetLayerWorkCounts();
@@ -265,18 +251,19 @@ private Q_SLOTS:
     {
         const QString repo = m_dir.filePath(QStringLiteral("remote"));
         write(repo + QStringLiteral("/a.txt"), "a\n");
-        QVERIFY(!git(repo, {QStringLiteral("init"), QStringLiteral("-q"), QStringLiteral("-b"),
-                            QStringLiteral("trunk")})
+        QVERIFY(!runGit(repo, {QStringLiteral("init"), QStringLiteral("-q"), QStringLiteral("-b"),
+                               QStringLiteral("trunk")})
                      .isNull());
-        QVERIFY(!git(repo, {QStringLiteral("add"), QStringLiteral(".")}).isNull());
-        QVERIFY(!git(repo, {QStringLiteral("commit"), QStringLiteral("-qm"), QStringLiteral("one")})
+        QVERIFY(!runGit(repo, {QStringLiteral("add"), QStringLiteral(".")}).isNull());
+        QVERIFY(
+            !runGit(repo, {QStringLiteral("commit"), QStringLiteral("-qm"), QStringLiteral("one")})
+                 .isNull());
+        QVERIFY(!runGit(repo, {QStringLiteral("branch"), QStringLiteral("feature")}).isNull());
+        QVERIFY(!runGit(repo, {QStringLiteral("tag"), QStringLiteral("v1")}).isNull());
+        QVERIFY(!runGit(repo, {QStringLiteral("tag"), QStringLiteral("-a"), QStringLiteral("v2"),
+                               QStringLiteral("-m"), QStringLiteral("two")})
                      .isNull());
-        QVERIFY(!git(repo, {QStringLiteral("branch"), QStringLiteral("feature")}).isNull());
-        QVERIFY(!git(repo, {QStringLiteral("tag"), QStringLiteral("v1")}).isNull());
-        QVERIFY(!git(repo, {QStringLiteral("tag"), QStringLiteral("-a"), QStringLiteral("v2"),
-                            QStringLiteral("-m"), QStringLiteral("two")})
-                     .isNull());
-        const QByteArray head = git(repo, {QStringLiteral("rev-parse"), QStringLiteral("HEAD")});
+        const QByteArray head = runGit(repo, {QStringLiteral("rev-parse"), QStringLiteral("HEAD")});
         QCOMPARE(head.size(), 40);
 
         folio::app::resetLayerWorkCounts();

@@ -12,9 +12,9 @@
 #include "storage/message_store.h"
 #include "storage/session_store.h"
 #include "storage/snapshot_store.h"
+#include "tests/support/git_process.h"
 
 #include <QJsonArray>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -35,15 +35,7 @@ QByteArray body(const QJsonObject &extra, const QString &question = "Where is ma
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
-bool git(const QString &dir, const QStringList &args)
-{
-    QProcess p;
-    p.setWorkingDirectory(dir);
-    p.start("git",
-            QStringList{"-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false"}
-                + args);
-    return p.waitForFinished(30000) && p.exitCode() == 0;
-}
+using folio::testing::git;
 
 } // namespace
 

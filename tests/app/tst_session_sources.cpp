@@ -6,13 +6,13 @@
 #include "app/session_sources.h"
 #include "storage/database.h"
 #include "storage/session_store.h"
+#include "tests/support/git_process.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QPainter>
 #include <QPdfWriter>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -28,19 +28,7 @@ void write(const QString &path, const QByteArray &bytes)
     f.write(bytes);
 }
 
-bool git(const QString &dir, const QStringList &args, QByteArray *out = nullptr)
-{
-    QProcess p;
-    p.setWorkingDirectory(dir);
-    p.start(QStringLiteral("git"),
-            QStringList{QStringLiteral("-c"), QStringLiteral("user.name=T"), QStringLiteral("-c"),
-                        QStringLiteral("user.email=t@e")}
-                + args);
-    const bool ok = p.waitForFinished(30000) && p.exitCode() == 0;
-    if (out)
-        *out = p.readAllStandardOutput().trimmed();
-    return ok;
-}
+using folio::testing::git;
 
 void writePdf(const QString &path, const QString &word)
 {

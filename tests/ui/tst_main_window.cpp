@@ -15,6 +15,7 @@
 #include "app/thread_guard.h"
 #include "storage/database.h"
 #include "storage/session_store.h"
+#include "tests/support/git_process.h"
 #include "ui/chat_view.h"
 #include "ui/code_viewer.h"
 #include "ui/main_window.h"
@@ -62,6 +63,8 @@
 
 #include <atomic>
 
+using folio::testing::runGit;
+
 namespace {
 // A small git repository with a known file; returns its path.
 QString makeRepository(const QString &dir)
@@ -93,21 +96,6 @@ QString makeRepository(const QString &dir)
                  QStringLiteral("init")}))
         return {};
     return dir;
-}
-
-// Runs git in `dir`; the trimmed standard output, or a null QByteArray when git failed.
-QByteArray runGit(const QString &dir, const QStringList &args)
-{
-    QProcess p;
-    p.setWorkingDirectory(dir);
-    p.start(QStringLiteral("git"),
-            QStringList{QStringLiteral("-c"), QStringLiteral("user.name=T"), QStringLiteral("-c"),
-                        QStringLiteral("user.email=t@e")}
-                + args);
-    if (!p.waitForFinished(30000) || p.exitCode() != 0)
-        return {};
-    const QByteArray out = p.readAllStandardOutput().trimmed();
-    return out.isNull() ? QByteArray("") : out;
 }
 
 // A source row whose name starts with `prefix` ("refsrepo @ 0123456789").
